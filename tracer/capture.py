@@ -30,7 +30,8 @@ SKIPPED_CODE_NAMES = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genex
 
 class Recorder:
     def __init__(self, filename: str, *, max_steps: int, max_events: int, max_depth: int,
-                 deadline: float, on_limit, hidden_names: frozenset = frozenset()):
+                 deadline: float, on_limit, hidden_names: frozenset = frozenset(),
+                 for_targets: dict | None = None):
         self.filename = filename
         self.max_steps = max_steps
         self.max_events = max_events
@@ -38,6 +39,7 @@ class Recorder:
         self.deadline = deadline          # time.monotonic() value: soft deadline
         self.on_limit = on_limit          # on_limit(kind) never returns
         self.hidden = hidden_names        # comprehension variables (inlined on 3.12+)
+        self.for_targets = for_targets or {}   # header line -> loop variable names
         self.events: list[tuple] = []
         self.frames: list[dict] = []
         self.states: dict[int, FrameState] = {}   # id(frame) -> state, live frames only
@@ -172,10 +174,13 @@ class FrameState:
         snap = self.snap
         rec = self.rec
         hidden = rec.hidden
+        rebound = rec.for_targets.get(line, ())
         for name, obj in frame.f_locals.items():
             old = snap.get(name)
             if old is not None and old[0] is obj:
-                if old[2]:
+                if name in rebound:   # a loop variable given the same object again
+                    rec.add((BIND, self.id, line, name, old[1], rec.ref(obj)))
+                elif old[2]:
                     enc = encode(obj, TRACE_LIMITS)
                     if enc != old[1]:
                         snap[name] = (obj, enc, True)

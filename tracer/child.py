@@ -19,7 +19,7 @@ import time
 from . import guards
 from .capture import Recorder, SettraceBackend
 from .schema import SCHEMA_VERSION
-from .trace_export import build_trace, hottest_line_message
+from .trace_export import analyse_names, build_trace, hottest_line_message
 from .values import RESULT_LIMITS, encode, values_equal
 
 _real_exit = os._exit
@@ -153,22 +153,6 @@ def _user_codes(code) -> set:
     return found
 
 
-def _comprehension_only_names(tree) -> frozenset:
-    comp, other = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            for gen in node.generators:
-                comp.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.With, ast.Assign, ast.AugAssign, ast.AnnAssign,
-                             ast.NamedExpr, ast.arg)):
-            other.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                         and isinstance(n.ctx, ast.Store))
-            if isinstance(node, ast.arg):
-                other.add(node.arg)
-    return frozenset(comp - other)
-
-
 def _lockdown(run: _Run, tmpdir: str) -> None:
     req = run.req
     os.setsid()
@@ -295,7 +279,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)
-    reserve = bytearray(8 * 1024 * 1024)   # freed on MemoryError so the report can be written
+    reserve = bytearray(256 * 1024)   # freed on MemoryError so the report can be written
     namespace = {"__name__": "__tracecot_user__", "__file__": filename,
                  "__builtins__": builtins}
     if req.get("path"):
@@ -335,10 +319,11 @@ def _main(run: _Run, tmpdir: str) -> None:
         run.base["args"] = [[k, encode(v, RESULT_LIMITS)] for k, v in bound.arguments.items()]
 
     codes = _user_codes(code)
+    hidden, for_targets = analyse_names(run.tree)
     deadline = time.monotonic() + max(0.05, req["timeout"] - 0.25)
     rec = Recorder(filename, max_steps=req["max_steps"], max_events=req["max_events"],
                    max_depth=req["max_depth"], deadline=deadline, on_limit=run.on_limit,
-                   hidden_names=_comprehension_only_names(run.tree))
+                   hidden_names=hidden, for_targets=for_targets)
     run.rec = rec
     backend = _backend_class()(rec, codes)
     run.base["backend"] = backend.name

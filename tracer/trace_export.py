@@ -27,6 +27,31 @@ def find_loops(tree) -> list[dict]:
     return loops
 
 
+def analyse_names(tree) -> tuple[frozenset, dict]:
+    """(names bound only by comprehensions, {for-loop header line: target names}).
+
+    The first are hidden locals of inlined comprehensions on 3.12+; the second lets the
+    recorder report a loop variable every iteration, even when it is rebound to the very same
+    object (small ints are shared).
+    """
+    comp, elsewhere, targets = set(), set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for gen in node.generators:
+                comp.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor,
+                               ast.With, ast.NamedExpr)):
+            stores = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)]
+            elsewhere.update(stores)
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                targets[node.lineno] = tuple(n.id for n in ast.walk(node.target)
+                                             if isinstance(n, ast.Name))
+        elif isinstance(node, ast.arg):
+            elsewhere.add(node.arg)
+    return frozenset(comp - elsewhere), targets
+
+
 def _event_dicts(rec) -> list[dict]:
     out = []
     for ev in rec.events:
