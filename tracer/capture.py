@@ -39,7 +39,7 @@ class Recorder:
         self.deadline = deadline          # time.monotonic() value: soft deadline
         self.on_limit = on_limit          # on_limit(kind) never returns
         self.hidden = hidden_names        # comprehension variables (inlined on 3.12+)
-        self.for_targets = for_targets or {}   # header line -> loop variable names
+        self.for_targets = for_targets or {}   # header line -> (names, body line)
         self.events: list[tuple] = []
         self.frames: list[dict] = []
         self.states: dict[int, FrameState] = {}   # id(frame) -> state, live frames only
@@ -166,15 +166,17 @@ class FrameState:
             rec.add((CAUGHT, self.id, lineno, self.pending_exc[0]))
             self.pending_exc = None
         if self.prev_line is not None:
-            self.diff(frame, self.prev_line)
+            self.diff(frame, self.prev_line, lineno)
         rec.add((LINE, self.id, lineno))
         self.prev_line = lineno
 
-    def diff(self, frame, line: int) -> None:
+    def diff(self, frame, line: int, arriving: int | None = None) -> None:
+        """Record what `line` (just executed) changed; `arriving` is the line about to run."""
         snap = self.snap
         rec = self.rec
         hidden = rec.hidden
-        rebound = rec.for_targets.get(line, ())
+        target = rec.for_targets.get(line)
+        rebound = target[0] if target is not None and target[1] == arriving else ()
         for name, obj in frame.f_locals.items():
             old = snap.get(name)
             if old is not None and old[0] is obj:
@@ -185,6 +187,8 @@ class FrameState:
                     if enc != old[1]:
                         snap[name] = (obj, enc, True)
                         aliases = [n for n, o in snap.items() if o[0] is obj and n != name]
+                        for n in aliases:       # one event for one change, whatever the names
+                            snap[n] = (obj, enc, True)
                         rec.add((MUTATE, self.id, line, name, enc, rec.ref(obj),
                                  {"aliases": aliases} if aliases else None))
                 continue

@@ -28,7 +28,7 @@ def find_loops(tree) -> list[dict]:
 
 
 def analyse_names(tree) -> tuple[frozenset, dict]:
-    """(names bound only by comprehensions, {for-loop header line: target names}).
+    """(names bound only by comprehensions, {for header line: (target names, first body line)}).
 
     The first are hidden locals of inlined comprehensions on 3.12+; the second lets the
     recorder report a loop variable every iteration, even when it is rebound to the very same
@@ -45,8 +45,8 @@ def analyse_names(tree) -> tuple[frozenset, dict]:
                       and isinstance(n.ctx, ast.Store)]
             elsewhere.update(stores)
             if isinstance(node, (ast.For, ast.AsyncFor)):
-                targets[node.lineno] = tuple(n.id for n in ast.walk(node.target)
-                                             if isinstance(n, ast.Name))
+                targets[node.lineno] = (tuple(n.id for n in ast.walk(node.target)
+                                              if isinstance(n, ast.Name)), node.body[0].lineno)
         elif isinstance(node, ast.arg):
             elsewhere.add(node.arg)
     return frozenset(comp - elsewhere), targets
