@@ -37,16 +37,15 @@ class MonitoringBackend:
         }
         for event, fn in callbacks.items():
             _register_callback(TOOL_ID, event, fn)
-        traced = E.PY_START | E.PY_RESUME | E.LINE | E.PY_RETURN | E.PY_YIELD | E.PY_UNWIND
+        traced = E.PY_START | E.PY_RESUME | E.LINE | E.PY_RETURN | E.PY_YIELD
         counted = E.LINE
         for code in self.codes:
             if code.co_name == "<module>":
                 continue
             mask = counted if code.co_name in SKIPPED_CODE_NAMES else traced
             _set_local_events(TOOL_ID, code, mask)
-        # RAISE and EXCEPTION_HANDLED are not local events on 3.12: enable them globally and
-        # filter by code object in the callbacks.
-        _set_events(TOOL_ID, E.RAISE | E.EXCEPTION_HANDLED)
+        # Exception events cannot be local: enabled globally, filtered by code object.
+        _set_events(TOOL_ID, E.RAISE | E.EXCEPTION_HANDLED | E.PY_UNWIND)
 
     def uninstall(self) -> None:
         _set_events(TOOL_ID, 0)
@@ -92,7 +91,13 @@ class MonitoringBackend:
         frame = sys._getframe(1)
         st = self._state(frame)
         if st is not None:
-            st.raised(frame, exc, frame.f_lineno, here=True)
+            # RAISE fires again in every frame the exception passes through: it was raised
+            # here only if the innermost traceback entry is this frame.
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            here = tb is None or tb.tb_frame is frame
+            st.raised(frame, exc, frame.f_lineno, here=here)
 
     def _handled(self, code, offset, exc):
         if code not in self.codes:
@@ -103,6 +108,8 @@ class MonitoringBackend:
             st.pending_exc = (type(exc).__name__, frame.f_lineno)
 
     def _unwind(self, code, offset, exc):
+        if code not in self.codes:
+            return
         frame = sys._getframe(1)
         st = self._state(frame)
         if st is not None:
