@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 EXAMPLE ?= examples/histogram.py:histogram
 EXAMPLE_ARGS ?= [1, 1, 3, 1, 2]
 
-.PHONY: setup run test test-fast clean
+.PHONY: setup run test test-python test-client test-fast clean
 
 setup: $(VENV)/.setup-done
 
@@ -23,8 +23,14 @@ $(VENV)/.setup-done: pyproject.toml Makefile
 run: setup
 	$(VENV)/bin/tracecot explain '$(EXAMPLE)' '$(EXAMPLE_ARGS)'
 
-test: setup
+test: test-python test-client
+
+test-python: setup
 	$(PY) -m pytest -q
+
+# The VS Code extension: lint, type-check, unit tests (mocked vscode), bundle, .vsix.
+test-client:
+	bash client-vscode/scripts/ci.sh
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
