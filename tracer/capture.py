@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import types
+from operator import is_
 
 from .schema import BIND, CALL, CAUGHT, LINE, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
 from .values import TRACE_LIMITS, encode
@@ -23,6 +24,43 @@ from .values import TRACE_LIMITS, encode
 # Objects of these types never change in place: identity equality means value equality.
 _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex, range, type,
                         types.FunctionType, types.BuiltinFunctionType, types.ModuleType})
+_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
+_FLAT_CONTAINERS = (list, dict, set, bytearray)
+
+
+def probe(obj) -> tuple[int, object]:
+    """How to detect an in-place change of `obj` cheaply: (0, None) never changes;
+    (1, snapshot) a flat container whose items are all scalars, compared item by item by
+    identity (exact, in C); (2, None) anything else, compared through its encoding."""
+    tp = type(obj)
+    if tp in _IMMUTABLE:
+        return 0, None
+    if tp is tuple or tp is frozenset:
+        return (0, None) if all(map(_SCALARS.__contains__, map(type, obj))) else (2, None)
+    if tp is list or tp is set:
+        if all(map(_SCALARS.__contains__, map(type, obj))):
+            return 1, tuple(obj)
+    elif tp is dict:
+        if all(map(_SCALARS.__contains__, map(type, obj))) and \
+                all(map(_SCALARS.__contains__, map(type, obj.values()))):
+            return 1, (tuple(obj), tuple(obj.values()))
+    elif tp is bytearray:
+        return 1, bytes(obj)
+    return 2, None
+
+
+def unchanged(obj, snapshot) -> bool:
+    """True only if the flat container `obj` still holds exactly the snapshot's items."""
+    tp = type(obj)
+    if tp is dict:
+        keys, values = snapshot
+        return len(obj) == len(keys) and all(map(is_, obj, keys)) and \
+            all(map(is_, obj.values(), values))
+    if tp is bytearray:
+        return obj == snapshot
+    return len(obj) == len(snapshot) and all(map(is_, obj, snapshot))
+
+
 # Code objects that are traced only through the functions they call, never as frames of
 # their own: 3.12+ inlines comprehensions, so 3.11 skips them too (one schema for both).
 SKIPPED_CODE_NAMES = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
@@ -95,9 +133,12 @@ class Recorder:
     def add(self, ev: tuple) -> None:
         self.events.append(ev)
         if len(self.events) >= self.max_events:
-            self.recording = False
-            for st in self.states.values():
-                st.recording = False
+            self.add_limit_reached()
+
+    def add_limit_reached(self) -> None:
+        self.recording = False
+        for st in self.states.values():
+            st.recording = False
 
     def ref(self, obj) -> int | None:
         if type(obj) in _IMMUTABLE:
@@ -133,7 +174,7 @@ class FrameState:
         self.frame = frame
         self.depth = depth
         self.recording = recording
-        self.snap: dict[str, tuple] = {}     # name -> (object, encoding, may_mutate)
+        self.snap: dict[str, tuple] = {}     # name -> (object, encoding, probe kind, snapshot)
         self.prev_line = None
         self.pending_exc = None              # (type name, line) raised, not yet caught
 
@@ -147,7 +188,7 @@ class FrameState:
             if name in loc:
                 obj = loc[name]
                 enc = encode(obj, TRACE_LIMITS)
-                self.snap[name] = (obj, enc, type(obj) not in _IMMUTABLE)
+                self.snap[name] = (obj, enc) + probe(obj)
                 out.append([name, enc])
         return out
 
@@ -167,7 +208,10 @@ class FrameState:
             self.pending_exc = None
         if self.prev_line is not None:
             self.diff(frame, self.prev_line, lineno)
-        rec.add((LINE, self.id, lineno))
+        events = rec.events
+        events.append((LINE, self.id, lineno))
+        if len(events) >= rec.max_events:
+            rec.add_limit_reached()
         self.prev_line = lineno
 
     def diff(self, frame, line: int, arriving: int | None = None) -> None:
@@ -182,22 +226,23 @@ class FrameState:
             if old is not None and old[0] is obj:
                 if name in rebound:   # a loop variable given the same object again
                     rec.add((BIND, self.id, line, name, old[1], rec.ref(obj)))
-                elif old[2]:
+                elif old[2] and not (old[2] == 1 and unchanged(obj, old[3])):
                     enc = encode(obj, TRACE_LIMITS)
+                    entry = (obj, enc) + probe(obj)
+                    snap[name] = entry
                     if enc != old[1]:
-                        snap[name] = (obj, enc, True)
                         aliases = [n for n, o in snap.items() if o[0] is obj and n != name]
                         for n in aliases:       # one event for one change, whatever the names
-                            snap[n] = (obj, enc, True)
+                            snap[n] = entry
                         rec.add((MUTATE, self.id, line, name, enc, rec.ref(obj),
                                  {"aliases": aliases} if aliases else None))
                 continue
             if name in hidden or name[:1] == ".":
                 continue
             enc = encode(obj, TRACE_LIMITS)
-            may_mutate = type(obj) not in _IMMUTABLE
-            snap[name] = (obj, enc, may_mutate)
-            if old is None or may_mutate or enc != old[1]:
+            entry = (obj, enc) + probe(obj)
+            snap[name] = entry
+            if old is None or entry[2] or enc != old[1]:
                 rec.add((BIND, self.id, line, name, enc, rec.ref(obj)))
 
     # Frame exits and exceptions: rarer, so clarity over speed.
