@@ -28,25 +28,58 @@ _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _FLAT_CONTAINERS = (list, dict, set, bytearray)
 
 
-def probe(obj) -> tuple[int, object]:
-    """How to detect an in-place change of `obj` cheaply: (0, None) never changes;
-    (1, snapshot) a flat container whose items are all scalars, compared item by item by
-    identity (exact, in C); (2, None) anything else, compared through its encoding."""
+class Lazy(tuple):
+    """A value to encode at export time: (factory, data). Safe because `data` is immutable
+    (a scalar, a tuple of scalars, or an item snapshot of a flat container)."""
+    __slots__ = ()
+
+    def encode(self) -> dict:
+        factory, data = self
+        return encode(data if factory is None else factory(data), TRACE_LIMITS)
+
+
+_REBUILD = {list: list, set: set, bytearray: bytearray,
+            dict: lambda kv: dict(zip(kv[0], kv[1]))}
+_is_scalar = _SCALARS.__contains__
+
+
+def snapshot_entry(obj) -> tuple:
+    """(object, value, kind, snapshot): how a variable's object is remembered.
+
+    kind 0: never changes in place (scalars, tuples of scalars); `value` is the object itself.
+    kind 1: a flat container of scalars; `snapshot` holds its items, compared by identity
+            (exact, in C) on later lines; `value` is Lazy, encoded only at export.
+    kind 2: anything else; `value` is its encoding, compared on later lines.
+    Nothing is encoded on the hot path for kinds 0 and 1.
+    """
     tp = type(obj)
     if tp in _IMMUTABLE:
-        return 0, None
-    if tp is tuple or tp is frozenset:
-        return (0, None) if all(map(_SCALARS.__contains__, map(type, obj))) else (2, None)
+        return obj, obj, 0, None
     if tp is list or tp is set:
-        if all(map(_SCALARS.__contains__, map(type, obj))):
-            return 1, tuple(obj)
+        if all(map(_is_scalar, map(type, obj))):
+            snap = tuple(obj)
+            return obj, Lazy((_REBUILD[tp], snap)), 1, snap
     elif tp is dict:
-        if all(map(_SCALARS.__contains__, map(type, obj))) and \
-                all(map(_SCALARS.__contains__, map(type, obj.values()))):
-            return 1, (tuple(obj), tuple(obj.values()))
+        if all(map(_is_scalar, map(type, obj))) and all(map(_is_scalar, map(type, obj.values()))):
+            snap = (tuple(obj), tuple(obj.values()))
+            return obj, Lazy((_REBUILD[tp], snap)), 1, snap
+    elif tp is tuple or tp is frozenset:
+        if all(map(_is_scalar, map(type, obj))):
+            return obj, obj, 0, None
     elif tp is bytearray:
-        return 1, bytes(obj)
-    return 2, None
+        snap = bytes(obj)
+        return obj, Lazy((bytearray, snap)), 1, snap
+    return obj, encode(obj, TRACE_LIMITS), 2, None
+
+
+def export_value(value):
+    """The encoding of a value held in an event: encoded, Lazy, or a raw immutable object."""
+    tp = type(value)
+    if tp is dict:
+        return value
+    if tp is Lazy:
+        return value.encode()
+    return encode(value, TRACE_LIMITS)
 
 
 def unchanged(obj, snapshot) -> bool:
@@ -187,9 +220,9 @@ class FrameState:
         for name in code.co_varnames[:n]:
             if name in loc:
                 obj = loc[name]
-                enc = encode(obj, TRACE_LIMITS)
-                self.snap[name] = (obj, enc) + probe(obj)
-                out.append([name, enc])
+                entry = snapshot_entry(obj)
+                self.snap[name] = entry
+                out.append([name, entry[1]])
         return out
 
     # The hot path: one call per executed line of traced code.
@@ -227,10 +260,10 @@ class FrameState:
                 if name in rebound:   # a loop variable given the same object again
                     rec.add((BIND, self.id, line, name, old[1], rec.ref(obj)))
                 elif old[2] and not (old[2] == 1 and unchanged(obj, old[3])):
-                    enc = encode(obj, TRACE_LIMITS)
-                    entry = (obj, enc) + probe(obj)
+                    entry = snapshot_entry(obj)
                     snap[name] = entry
-                    if enc != old[1]:
+                    if entry[2] != 2 or entry[1] != old[1]:
+                        enc = entry[1]
                         aliases = [n for n, o in snap.items() if o[0] is obj and n != name]
                         for n in aliases:       # one event for one change, whatever the names
                             snap[n] = entry
@@ -239,11 +272,10 @@ class FrameState:
                 continue
             if name in hidden or name[:1] == ".":
                 continue
-            enc = encode(obj, TRACE_LIMITS)
-            entry = (obj, enc) + probe(obj)
+            entry = snapshot_entry(obj)
             snap[name] = entry
-            if old is None or entry[2] or enc != old[1]:
-                rec.add((BIND, self.id, line, name, enc, rec.ref(obj)))
+            rec.add((BIND, self.id, line, name, entry[1],
+                     None if entry[2] == 0 else rec.ref(obj)))
 
     # Frame exits and exceptions: rarer, so clarity over speed.
     def returned(self, frame, value, lineno: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 
+from .capture import export_value
 from .schema import BIND, LINE, LOOP, MUTATE
 
 _TUPLE_FIELDS = ("kind", "frame", "line", "name", "value", "ref")
@@ -58,9 +59,11 @@ def _event_dicts(rec) -> list[dict]:
         d = {}
         for key, val in zip(_TUPLE_FIELDS, ev):
             if val is not None:
-                d[key] = val
+                d[key] = export_value(val) if key == "value" else val
         if len(ev) > 6 and ev[6]:
             d.update(ev[6])
+            if "args" in d:
+                d["args"] = [[n, export_value(v)] for n, v in d["args"]]
         out.append(d)
     return out
 
