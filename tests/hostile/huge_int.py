@@ -1,0 +1,4 @@
+# Huge integer arithmetic: one multiplication that takes minutes.
+def f():
+    n = 10**8
+    return 10**n

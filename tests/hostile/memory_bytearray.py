@@ -1,0 +1,5 @@
+# A bytearray that grows without end.
+def f():
+    buf = bytearray()
+    while True:
+        buf.extend(bytes(10**7))

@@ -1,0 +1,3 @@
+# One enormous list.
+def f():
+    return [0] * 10**10

@@ -1,0 +1,3 @@
+# One enormous string.
+def f():
+    return "abc" * 10**11

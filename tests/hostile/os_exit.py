@@ -1,0 +1,6 @@
+# Leave the process directly.
+import os
+
+
+def f():
+    os._exit(3)

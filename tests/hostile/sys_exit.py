@@ -1,0 +1,6 @@
+# Raise SystemExit.
+import sys
+
+
+def f():
+    sys.exit(2)
