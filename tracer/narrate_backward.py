@@ -1,0 +1,352 @@
+"""The backward narrative: from the result back to the arguments along the data flow.
+
+Starting at the line that returned (or raised), each step names a variable that line read,
+the lines that gave it its final value (the last binding, earlier bindings when that one
+read the variable itself, as in `x += 1`, and every in-place change since), and the
+variables those lines read, down to the parameters (and, for a call nested below the top,
+through the call site to the caller's variables). Only dependencies found in the trace and
+in the source lines' syntax trees are stated; every step carries checkable claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .narrate import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Analysis, Call, Claim, Narrative,
+                      TraceSummary, Unit, _join, _short, _tick, analyse, code_text, encode,
+                      event_value, fn_name, names_read, request_for)
+from .schema import BIND, CALL, MUTATE, RAISE, RETURN, RunRequest, Trace
+
+MAX_STEPS = 40
+LOOP_VALUES = 8
+
+
+@dataclass
+class _Item:
+    frame: int
+    name: str
+    before: int          # the value the variable had just before this event index
+    depth: int
+
+
+class _Backward:
+    def __init__(self, trace: Trace, request: RunRequest | None):
+        self.t = trace
+        self.a: Analysis = analyse(trace, request)
+        self.steps: list = []
+        self.seen: set[tuple[int, str]] = set()
+        self.params: list[tuple[str, dict]] = []
+        self._unit_at: dict[int, Unit] | None = None
+        self.untraceable = False
+
+    def add(self, depth: int, line: int | None, md: str, plain: str, claims: list[Claim]):
+        from .narrate import Step
+        self.steps.append(Step(len(self.steps) + 1, depth, line, md, claims, plain))
+
+    def unit_at(self, index: int) -> Unit | None:
+        if self._unit_at is None:
+            self._unit_at = {}
+            for units in self.a.frame_units.values():
+                for u in units:
+                    for it in u.items:
+                        if isinstance(it, int):
+                            self._unit_at[it] = u
+        return self._unit_at.get(index)
+
+    def known(self, frame: int, name: str, before: int) -> bool:
+        idx, _ = self.a.timeline(frame, name)
+        return bool(idx) and idx[0] < before
+
+    def fname(self, frame: int) -> str:
+        return fn_name(self.a.frame_of(frame))
+
+    # -- the start: what ended the call
+    def start(self) -> list[_Item]:
+        t, a = self.t, self.a
+        root = a.root
+        if root is None:
+            return []
+        frame = root.frame
+        if t.status == "returned" and root.end is not None and \
+                a.events[root.end].kind == RETURN:
+            e = a.events[root.end]
+            code = code_text(t.lines.get(e.line))
+            claims = [Claim("returns", e.line, a.frame_of(frame).function, event_value(e),
+                            root.end, frame)]
+            md = (f"The output {_tick(_short(e.value, VALUE_CHARS_MD))} is what "
+                  f"{_tick(t.function)} returns at line {e.line}: {_tick(code)}.")
+            pl = (f"The function returns at line {e.line} ({code}), and the output is "
+                  f"{_short(e.value, VALUE_CHARS_PLAIN)}.")
+            self.add(0, e.line, md, pl, claims)
+            return self.reads(frame, e.line, root.end, 1, self.unit_at(root.end))
+        if t.status == "returned":       # the record stopped before the return
+            md = (f"The output {_tick(_short(t.result, VALUE_CHARS_MD))} cannot be traced "
+                  f"back: the trace stops after {len(a.events)} recorded events, before "
+                  f"{_tick(t.function)} returns.")
+            pl = (f"The output is {_short(t.result, VALUE_CHARS_PLAIN)}, but the trace stops "
+                  "before the return, so it cannot be traced back.")
+            self.add(0, None, md, pl, [])
+            self.untraceable = True
+            return []
+        if t.status == "error":
+            msg = t.error.message if t.error else "the run failed"
+            self.add(0, None, f"The run did not finish ({msg}), so there is no output to "
+                     "trace back.", f"The run did not finish ({msg}).", [])
+            return []
+        # Raised: start where the exception was raised (possibly in a nested call).
+        raise_i = None
+        for i in range(len(a.events) - 1, -1, -1):
+            if a.events[i].kind == RAISE:
+                raise_i = i
+                break
+        if t.status == "raised" and raise_i is not None:
+            e = a.events[raise_i]
+            code = code_text(t.lines.get(e.line))
+            where = "" if e.frame == frame else f" in {_tick(self.fname(e.frame))}"
+            claims = [Claim("raises", e.line, e.name, encode(e.text or ""), raise_i, e.frame)]
+            md = (f"The call raises {_tick(e.name)} at line {e.line}{where}: {_tick(code)}.")
+            pl = f"The exception {e.name} is raised at line {e.line} ({code})."
+            self.add(0, e.line, md, pl, claims)
+            return self.reads(e.frame, e.line, raise_i, 1, self.unit_at(raise_i))
+        return []
+
+    def reads(self, frame: int, line: int, before: int, depth: int, unit: Unit | None
+              ) -> list[_Item]:
+        """Variables of `frame` that `line` read (just before event `before`), plus what the
+        calls made on that line returned (said in one step)."""
+        if unit is not None:
+            self.calls_on(unit, depth)
+        out = []
+        for name in names_read(self.t.lines.get(line, "")):
+            if self.known(frame, name, before) and (frame, name) not in self.seen:
+                out.append(_Item(frame, name, before, depth))
+        return out
+
+    def calls_on(self, unit: Unit, depth: int) -> None:
+        calls = [it for it in unit.items if isinstance(it, Call) and not it.resumed]
+        if not calls:
+            return
+        parts_md, parts_pl, claims = [], [], []
+        for c in calls[:4]:
+            f = self.a.frame_of(c.frame)
+            e = self.a.events[c.start] if c.start is not None else None
+            end = self.a.events[c.end] if c.end is not None else None
+            if e is None or end is None or end.kind != RETURN:
+                continue
+            from .narrate import args_value
+            claims.append(Claim("calls", e.line, f.function if f else e.name,
+                                args_value(e.args), c.start, c.frame))
+            claims.append(Claim("returns", end.line, f.function if f else e.name,
+                                event_value(end), c.end, c.frame))
+            name = fn_name(f)
+            shown = "lambda" if name == "the lambda" else name
+            args = ", ".join(f"{n}={_short(v, 40)}" for n, v in e.args or [])
+            parts_md.append(f"{_tick(f'{shown}({args})')} returns {_tick(_short(end.value))}")
+            parts_pl.append(f"{shown}({args}) returns {_short(end.value, VALUE_CHARS_PLAIN)}")
+        if parts_md:
+            more = f" (and {len(calls) - 4} more calls)" if len(calls) > 4 else ""
+            self.add(depth, unit.line, f"On line {unit.line}, " + _join(parts_md) + more + ".",
+                     f"On line {unit.line}, " + _join(parts_pl) + more + ".", claims)
+
+    # -- one variable
+    def explain(self, item: _Item) -> list[_Item]:
+        a, t = self.a, self.t
+        frame, name, before, depth = item.frame, item.name, item.before, item.depth
+        self.seen.add((frame, name))
+        idx, vals = a.timeline(frame, name)
+        k = max(j for j in range(len(idx)) if idx[j] < before)
+        chain: list[int] = []
+        while k >= 0:
+            i = idx[k]
+            e = a.events[i]
+            chain.append(i)
+            if e.kind == CALL:
+                break
+            if e.kind == BIND and name not in names_read(t.lines.get(e.line, "")):
+                if not self._is_for_target(e):
+                    break
+                # a loop variable: every value it took in this loop tells where it came from
+                k -= 1
+                while k >= 0 and a.events[idx[k]].kind == BIND and \
+                        a.events[idx[k]].line == e.line:
+                    chain.append(idx[k])
+                    k -= 1
+                break
+            k -= 1
+        chain.reverse()
+        first = a.events[chain[0]]
+        groups: dict[int, list[int]] = {}
+        for i in chain[1:] if first.kind == CALL or self._is_for_target(first) else chain:
+            groups.setdefault(a.events[i].line, []).append(i)
+        if self._is_for_target(first):
+            loop_binds = [i for i in chain if a.events[i].kind == BIND
+                          and a.events[i].line == first.line]
+            groups.pop(first.line, None)
+        claims: list[Claim] = []
+        md_parts, pl_parts = [], []
+        nxt: list[_Item] = []
+        caller_md = caller_pl = ""
+        # Where the value came from.
+        if first.kind == CALL:
+            pv = dict((n, v) for n, v in first.args or []).get(name)
+            claims.append(Claim("value", first.line, name, pv, chain[0], frame))
+            if frame == a.root.frame:
+                self.params.append((name, pv))
+                md_parts.append(f"{_tick(name)} is an argument of the call: "
+                                f"{_tick(f'{name} = {_short(pv)}')}")
+                pl_parts.append(f"{name} is an argument: {name} = "
+                                f"{_short(pv, VALUE_CHARS_PLAIN)}")
+            else:
+                f = a.frame_of(frame)
+                caller = a.frame_of(f.parent) if f.parent is not None else None
+                site = code_text(t.lines.get(f.call_line)) if f.call_line else ""
+                md_parts.append(f"{_tick(name)} is an argument of {_tick(fn_name(f))}: "
+                                f"{_tick(f'{name} = {_short(pv)}')}")
+                pl_parts.append(f"{name} is an argument of {fn_name(f)}: {name} = "
+                                f"{_short(pv, VALUE_CHARS_PLAIN)}")
+                if caller is not None and f.call_line is not None:
+                    caller_md = (f"; {_tick(fn_name(f))} was called at line {f.call_line} by "
+                                 f"{_tick(site)} in {_tick(fn_name(caller))}")
+                    caller_pl = (f"; {fn_name(f)} was called at line {f.call_line} ({site}) "
+                                 f"in {fn_name(caller)}")
+                    for n in names_read(t.lines.get(f.call_line, "")):
+                        if self.known(caller.id, n, chain[0]) and (caller.id, n) not in self.seen:
+                            nxt.append(_Item(caller.id, n, chain[0], depth + 1))
+        elif self._is_for_target(first):
+            pick = loop_binds if len(loop_binds) <= LOOP_VALUES else \
+                loop_binds[: LOOP_VALUES - 2] + loop_binds[-2:]
+            claims.extend(Claim("binds", first.line, name, event_value(a.events[i]), i, frame)
+                          for i in pick)
+            shown = [_short(event_value(a.events[i]), 40) for i in pick]
+            if len(loop_binds) > len(pick):
+                shown = shown[: LOOP_VALUES - 2] + ["…"] + shown[-2:]
+            code = code_text(t.lines.get(first.line))
+            md_parts.append(f"{_tick(name)} is the loop variable of {_tick(code)} (line "
+                            f"{first.line}); it took " + ", ".join(shown))
+            pl_parts.append(f"{name} is the loop variable at line {first.line}; it took the "
+                            "values " + ", ".join(x.replace("…", "...") for x in shown))
+            nxt.extend(self._reads_of(frame, first.line, chain[-1], depth, name, nxt))
+        else:
+            line = first.line
+            evs = groups.pop(line)
+            code = code_text(t.lines.get(line))
+            kind = "binds" if first.kind == BIND else "mutates"
+            claims.append(Claim(kind, line, name, event_value(first), chain[0], frame))
+            verb = "was set to" if first.kind == BIND else "was changed in place to"
+            md_parts.append(f"{_tick(name)} {verb} {_tick(_short(event_value(first)))} at line "
+                            f"{line} by {_tick(code)}")
+            pl_parts.append(f"{name} {verb} {_short(event_value(first), VALUE_CHARS_PLAIN)} at "
+                            f"line {line} ({code})")
+            nxt.extend(self._reads_of(frame, line, evs[-1], depth, name, nxt))
+            if len(evs) > 1:
+                groups = {line: evs[1:], **groups}
+        # What changed it afterwards.
+        if groups:
+            kinds = {a.events[i].kind for evs in groups.values() for i in evs}
+            verb = ("changed in place" if kinds == {MUTATE} else
+                    "set again" if kinds == {BIND} else "changed")
+            loops = {self._loop_of(line) for line in groups}
+            where_md, where_pl = [], []
+            for line, evs in groups.items():
+                e_last = a.events[evs[-1]]
+                claims.append(Claim("binds" if e_last.kind == BIND else "mutates", line, name,
+                                    event_value(e_last), evs[-1], frame))
+                code = code_text(t.lines.get(line))
+                where_md.append(f"line {line} ({_tick(code)})")
+                where_pl.append(f"line {line} ({code})")
+                nxt.extend(self._reads_of(frame, line, evs[-1], depth, name, nxt))
+                if len(evs) == 1:
+                    u = self.unit_at(evs[-1])
+                    if u is not None:
+                        self.calls_on(u, depth + 1)
+            loop_txt = ""
+            if len(loops) == 1 and None not in loops:
+                loop_txt = f" in the loop at line {loops.pop()}"
+            final = event_value(a.events[chain[-1]])
+            md_parts.append(f"then {verb} at {_join(where_md)}{loop_txt}, ending as "
+                            f"{_tick(_short(final))}")
+            pl_parts.append(f"then {verb} at {_join(where_pl)}{loop_txt}, ending as "
+                            f"{_short(final, VALUE_CHARS_PLAIN)}")
+        in_fn = "" if frame == a.root.frame else f" (in {_tick(self.fname(frame))})"
+        in_fn_pl = "" if frame == a.root.frame else f" (in {self.fname(frame)})"
+        reads = [x.name for x in nxt if x.frame == frame]
+        tail_md = f"; these lines read {_join([_tick(r) for r in reads])}" if reads else ""
+        tail_pl = f"; these lines read {_join(reads)}" if reads else ""
+        md = ", ".join(md_parts) + in_fn + caller_md + tail_md + "."
+        pl = ", ".join(pl_parts) + in_fn_pl + caller_pl + tail_pl + "."
+        self.add(depth, a.events[chain[-1]].line, md, pl, claims)
+        return nxt
+
+    def _reads_of(self, frame: int, line: int, before: int, depth: int, name: str,
+                  have: list[_Item]) -> list[_Item]:
+        out = []
+        for it in self.reads(frame, line, before, depth + 1, None):
+            if it.name != name and all((it.frame, it.name) != (x.frame, x.name)
+                                       for x in have + out):
+                out.append(it)
+        return out
+
+    def _is_for_target(self, e) -> bool:
+        lp = self.a.loops.get(e.line)
+        return e.kind == BIND and lp is not None and lp.kind == "for"
+
+    def _loop_of(self, line: int) -> int | None:
+        best = None
+        for lp in self.a.trace.loops:
+            if lp.line <= line <= lp.body_end and (best is None or lp.line > best):
+                best = lp.line
+        return best
+
+    def run(self) -> None:
+        queue = self.start()
+        while queue and len(self.steps) < MAX_STEPS:
+            item = queue.pop(0)
+            if (item.frame, item.name) in self.seen:
+                continue
+            queue.extend(self.explain(item))
+
+    def conclusion(self) -> tuple[str, str, list[Claim]]:
+        t = self.t
+        if t.status == "returned":
+            claims = [Claim("result", None, t.function, t.result, None, None)]
+        elif t.status == "raised" and t.exception is not None:
+            ex = t.exception
+            claims = [Claim("exception", ex.line, ex.type, encode(ex.message), None, None)]
+        else:
+            err = t.error
+            msg = err.message if err else "the run failed"
+            claims = [Claim("error", err.line if err else None, err.kind if err else None,
+                            None, None, None)]
+            return f"The run stopped: {msg}", f"The run stopped: {msg}", claims
+        what = "output" if t.status == "returned" else "exception"
+        if self.untraceable:
+            return (f"So {_tick(t.call)} returns {_tick(_short(t.result, 400))}.",
+                    f"So the function returns {_short(t.result, 100_000)}.", claims)
+        if self.params:
+            md = (f"So the {what} comes from the argument"
+                  f"{'s' if len(self.params) > 1 else ''} "
+                  + _join([_tick(f"{n} = {_short(v)}") for n, v in self.params]) + ".")
+            pl = (f"So the {what} comes from the argument"
+                  f"{'s' if len(self.params) > 1 else ''} "
+                  + _join([f"{n} = {_short(v, VALUE_CHARS_PLAIN)}" for n, v in self.params])
+                  + ".")
+        else:
+            md = pl = f"So no argument's value flows into the {what}."
+        unused = [n for n, _ in t.args if n not in {p for p, _ in self.params}]
+        if self.params and unused:
+            md += (" The value of " + _join([_tick(n) for n in unused]) + " does not flow "
+                   "into it (it may still decide which lines run).")
+            pl += (" The value of " + _join(unused) + " does not flow into it (it may still "
+                   "decide which lines run).")
+        return md, pl, claims
+
+
+def backward(trace: Trace, request: RunRequest | None = None) -> Narrative:
+    b = _Backward(trace, request)
+    b.run()
+    md, pl, claims = b.conclusion()
+    intro = {"returned": "Let's reason backwards from the output:",
+             "raised": "Let's reason backwards from the exception:"}.get(
+                 trace.status, "Let's reason backwards:")
+    return Narrative(request_for(trace, request), TraceSummary.of(trace), b.steps, md,
+                     "backward", pl, claims, intro)
