@@ -1,0 +1,136 @@
+"""Prompt formats: CruxEval-like direct prompts and chain-of-thought prompts in the narrator's
+plain-text style (forward reasoning for outputs, backward for inputs).
+
+Every prompt is a chat (system, one worked example, the task) rendered with the model's chat
+template, plus an assistant *prefill*: the start of the answer is written for the model
+("[ANSWER]\\nassert f(x) == "), so a small model only has to produce the value, and the
+shared system+example prefix lets the generator reuse its KV cache across tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SYSTEM = "You are an expert Python programmer. You predict exactly what Python code does."
+
+DIRECT_OUTPUT_RULES = (
+    "Complete the assertion with the exact value the function returns for the given input, "
+    "written as a Python literal. Give only the completed assertion in [ANSWER] tags, "
+    "even if the function looks wrong.")
+DIRECT_INPUT_RULES = (
+    "Find any input such that calling the function on it returns the given output. "
+    "Give only one passing assertion in [ANSWER] tags.")
+COT_OUTPUT_RULES = (
+    "Run the function on the given input step by step, one short sentence per step, saying "
+    "how each variable changes. Then give the completed assertion in [ANSWER] tags.")
+COT_INPUT_RULES = (
+    "Reason backwards from the output, one short sentence per step, to an input that "
+    "produces it. Then give one passing assertion in [ANSWER] tags.")
+
+# One worked example per task kind. The CoT reasoning follows the narrator's plain-text
+# style (tracecot.tracer.narrate); tests check that each of its sentences verifies "ok".
+EXAMPLE_CODE = (
+    "def f(nums):\n"
+    "    total = 0\n"
+    "    for n in nums:\n"
+    "        if n % 2 == 0:\n"
+    "            total += n\n"
+    "    return [total, len(nums)]")
+EXAMPLE_ARGS = "[3, 4, 6]"
+EXAMPLE_OUTPUT = "[10, 3]"
+EXAMPLE_FORWARD = (
+    "f is called with nums = [3, 4, 6].\n"
+    "total is set to 0.\n"
+    "The loop starts: n is 3. 3 % 2 == 0 is False, so total stays 0.\n"
+    "Next n is 4. 4 % 2 == 0 is True, so total becomes 4.\n"
+    "Next n is 6. 6 % 2 == 0 is True, so total becomes 10.\n"
+    "The loop ends. f returns [total, len(nums)], which is [10, 3].")
+EXAMPLE_BACKWARD = (
+    "f returns [total, len(nums)], and the output is [10, 3].\n"
+    "So len(nums) must be 3 and total must be 10.\n"
+    "total adds up the even numbers of nums.\n"
+    "The even numbers must sum to 10, for example 4 and 6, and one odd number such as 3.\n"
+    "So nums = [3, 4, 6] works.")
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """What to send and how to read the reply; `prefill` is the answer start we wrote."""
+    messages: tuple[dict, ...]
+    prefill: str
+    stop: tuple[str, ...]
+    max_new_tokens: int
+    repeat_ngram: int = 0        # stop a reply that loops (small models do, in CoT)
+    ban_first: tuple[str, ...] = ()   # replies that may not start with these ("??" copied)
+
+
+def call_text(function: str, args: str) -> str:
+    return f"{function}({args})"
+
+
+def _task(code: str, assertion: str) -> str:
+    return f"[PYTHON]\n{code.strip()}\n{assertion}\n[/PYTHON]"
+
+
+def _chat(rules: str, example_q: str, example_a: str, task_q: str) -> tuple[dict, ...]:
+    return ({"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"{rules}\n\n{example_q}"},
+            {"role": "assistant", "content": example_a},
+            {"role": "user", "content": f"{rules}\n\n{task_q}"})
+
+
+def output_prompt(code: str, function: str, args: str, mode: str = "direct") -> PromptSpec:
+    """Predict `function(args)`'s return value."""
+    ex_call, call = call_text("f", EXAMPLE_ARGS), call_text(function, args)
+    ex_q = _task(EXAMPLE_CODE, f"assert {ex_call} == ??")
+    task_q = _task(code, f"assert {call} == ??")
+    ex_answer = f"[ANSWER]\nassert {ex_call} == {EXAMPLE_OUTPUT}\n[/ANSWER]"
+    if mode == "direct":
+        return PromptSpec(_chat(DIRECT_OUTPUT_RULES, ex_q, ex_answer, task_q),
+                          prefill=f"[ANSWER]\nassert {call} ==", stop=("\n", "[/ANSWER]"),
+                          max_new_tokens=64, ban_first=(" ??", "??", " [/", "\n"))
+    if mode == "cot":
+        return PromptSpec(_chat(COT_OUTPUT_RULES, ex_q, f"{EXAMPLE_FORWARD}\n{ex_answer}", task_q),
+                          prefill="", stop=("[/ANSWER]",), max_new_tokens=384, repeat_ngram=16)
+    raise ValueError(f"unknown mode {mode!r} (expected 'direct' or 'cot')")
+
+
+def input_prompt(code: str, function: str, output: str, mode: str = "direct") -> PromptSpec:
+    """Predict arguments for which `function` returns `output`."""
+    ex_q = _task(EXAMPLE_CODE, f"assert f(??) == {EXAMPLE_OUTPUT}")
+    task_q = _task(code, f"assert {function}(??) == {output}")
+    ex_answer = f"[ANSWER]\nassert f({EXAMPLE_ARGS}) == {EXAMPLE_OUTPUT}\n[/ANSWER]"
+    if mode == "direct":
+        return PromptSpec(_chat(DIRECT_INPUT_RULES, ex_q, ex_answer, task_q),
+                          prefill=f"[ANSWER]\nassert {function}(", stop=("\n", ") == "),
+                          max_new_tokens=96, ban_first=("??", "?", ")"))
+    if mode == "cot":
+        return PromptSpec(_chat(COT_INPUT_RULES, ex_q, f"{EXAMPLE_BACKWARD}\n{ex_answer}", task_q),
+                          prefill="", stop=("[/ANSWER]",), max_new_tokens=384, repeat_ngram=16)
+    raise ValueError(f"unknown mode {mode!r} (expected 'direct' or 'cot')")
+
+
+def humaneval_prompt(prompt: str) -> PromptSpec:
+    """Complete a HumanEval function as plain code completion (no chat).
+
+    The prompt's trailing newline is cut so that the model writes "\n    ..." itself: a
+    prompt ending in a bare newline splits the usual newline+indent token and small models
+    then close the function at once (measured: 8/8 empty bodies before, 8/8 bodies after).
+    """
+    return PromptSpec((), prefill=prompt.rstrip(),
+                      stop=("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#",
+                            "\nassert ", "```"),
+                      max_new_tokens=384, repeat_ngram=24)
+
+
+def render(tokenizer, spec: PromptSpec) -> str:
+    """The exact text fed to the model: chat template (or a plain fallback) + prefill."""
+    if not spec.messages:
+        return spec.prefill
+    if getattr(tokenizer, "chat_template", None):
+        head = tokenizer.apply_chat_template(list(spec.messages), tokenize=False,
+                                             add_generation_prompt=True)
+    else:
+        head = "".join(f"### {m['role'].title()}\n{m['content']}\n\n" for m in spec.messages)
+        head += "### Assistant\n"
+    return head + spec.prefill
