@@ -167,9 +167,17 @@ def _delegate(module: str, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # argparse.REMAINDER drops a remainder that starts with an option (`serve --tcp`):
+    # delegated commands get their arguments untouched.
+    if argv and argv[0] in ("serve", "eval"):
+        module = "tracecot.server.lsp" if argv[0] == "serve" else "tracecot.model.evaluate"
+        run = lambda: _delegate(module, argv[1:])  # noqa: E731
+    else:
+        ns = build_parser().parse_args(argv)
+        run = lambda: ns.func(ns)  # noqa: E731
     try:
-        return ns.func(ns)
+        return run()
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:          # e.g. `tracecot run ... | head`

@@ -1,0 +1,309 @@
+"""The four `workspace/executeCommand` commands, as plain async functions.
+
+Each takes the service, the single arguments object `{uri, function?, line?, args?, target?,
+runId?}` and a progress reporter, and answers a JSON-ready dict: the command's answer,
+`{needsArgs: true, function, suggestions}` or `{error: "..."}`. They never raise for bad
+input; cancellation (CancelledError) propagates, and the runs it interrupts are cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from collections import OrderedDict
+
+from . import finder, present
+from .inputs import Document, Example, FunctionInfo, args_of_call, is_valid_expression
+from .model import ModelUnavailable
+from .service import Service
+from .workspace import root_for, write_launcher
+
+log = logging.getLogger(__name__)
+
+EXPLAIN, FIND, PREDICT, DEBUG = ("tracecot.server.explainRun", "tracecot.server.findInput",
+                                 "tracecot.server.predictOutput", "tracecot.server.debugRun")
+ALL = (EXPLAIN, FIND, PREDICT, DEBUG)
+
+_run_ids = itertools.count(1)
+_runs: OrderedDict[str, tuple[str, str, str]] = OrderedDict()   # runId -> (uri, function, args)
+
+
+class NullProgress:
+    def begin(self, title: str) -> None: ...
+    def report(self, message: str, percentage: int | None = None) -> None: ...
+    def end(self, message: str | None = None) -> None: ...
+
+
+class _Problem(Exception):
+    """Ends a command with `{error: message}`."""
+
+
+def _str(a: dict, key: str) -> str | None:
+    v = a.get(key)
+    return v if isinstance(v, str) else None
+
+
+def _resolve(svc: Service, a, need_args: bool = True):
+    """(doc, fn, args or None, answer-to-return-instead or None)."""
+    if not isinstance(a, dict):
+        raise _Problem("the command needs one argument object with a \"uri\"")
+    if not svc.trusted:
+        raise _Problem(present.UNTRUSTED)
+    uri = _str(a, "uri")
+    if not uri:
+        raise _Problem("the command needs the document's \"uri\"")
+    run_id = _str(a, "runId")
+    if run_id and run_id in _runs and not _str(a, "args"):
+        _, f, args = _runs[run_id]
+        a = {**a, "function": _str(a, "function") or f, "args": args}
+    doc = svc.document(uri)
+    if doc is None:
+        raise _Problem(f"cannot read {uri}")
+    if doc.syntax is not None:
+        raise _Problem(f"{doc.syntax.message}; tracecot runs the file once it parses")
+    name = _str(a, "function")
+    fn = doc.function(name) if name else None
+    if fn is None and name is None:
+        line = a.get("line")
+        if isinstance(line, int) and not isinstance(line, bool):
+            fn = doc.function_at(line)
+        if fn is None:
+            raise _Problem("put the cursor inside a function (none found at "
+                           + (f"line {line + 1})" if isinstance(line, int) else "the cursor)"))
+    if fn is None:
+        if name and "." not in name and name.isidentifier():
+            raise _Problem(f"no function {name!r} in this file (tracecot runs top-level "
+                           f"functions and static methods)")
+        fn = FunctionInfo(name=name or "", def_line=0, name_range=(0, 0, 0, 0), end_line=0)
+    args = _str(a, "args")
+    if args is not None:
+        args = args.strip()
+        parsed = args_of_call(args) if args.startswith(fn.name.rsplit(".", 1)[-1] + "(") else None
+        if parsed is not None:            # the user typed the whole call
+            args = parsed[1]
+        if not is_valid_expression(f"f({args})"):
+            raise _Problem(f"the arguments are not valid Python: {fn.name}({args})")
+    if args is None and need_args:
+        if not fn.params:
+            args = ""
+        else:
+            sugg = [e.args for e in svc.examples(uri, doc, fn)]
+            return uri, doc, fn, None, {"needsArgs": True, "function": fn.name,
+                                        "suggestions": sugg[:10]}
+    return uri, doc, fn, args, None
+
+
+async def run_command(svc: Service, command: str, a, progress=None) -> dict:
+    progress = progress or NullProgress()
+    try:
+        if command == EXPLAIN:
+            return await explain_run(svc, a, progress)
+        if command == FIND:
+            return await find_input(svc, a, progress)
+        if command == PREDICT:
+            return await predict_output(svc, a, progress)
+        if command == DEBUG:
+            return await debug_run(svc, a)
+        return {"error": f"unknown command {command!r}"}
+    except _Problem as p:
+        return {"error": str(p)}
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a bug must become an answer, not a dead request
+        log.exception("command %s failed", command)
+        return {"error": f"internal error: {type(e).__name__}: {e}"}
+
+
+def _remember(svc: Service, uri: str, fn: FunctionInfo, args: str, doc: Document) -> str:
+    """Make this the function's selected run; keep it in the workspace history."""
+    svc.selected[(uri, fn.name)] = args
+    path = svc.to_path(uri)
+    known = {e.args for e in doc.examples_for(fn.name)}
+    if path and args not in known:
+        svc.history(uri).add(path, fn.name, args)
+    rid = str(next(_run_ids))
+    _runs[rid] = (uri, fn.name, args)
+    while len(_runs) > 500:
+        _runs.popitem(last=False)
+    return rid
+
+
+def _expected_for(doc: Document, fn: FunctionInfo, args: str) -> Example:
+    for e in doc.examples_for(fn.name):
+        if e.args == args:
+            return e
+    return Example(fn.name, args, origin="command")
+
+
+async def explain_run(svc: Service, a, progress) -> dict:
+    uri, doc, fn, args, early = _resolve(svc, a)
+    if early:
+        return early
+    call = f"{fn.name}({args})"
+    progress.begin(f"tracecot: running {present.short(call, 60)}")
+    try:
+        run = await svc.run(uri, doc, _expected_for(doc, fn, args))
+        if not run.trace.ok:
+            return {"error": f"{call}: {present.outcome(run.trace, 300)}"}
+        rid = _remember(svc, uri, fn, args, doc)
+        progress.report("narrating and verifying", 50)
+        ex = await svc.explanation(run)
+        arrow = "→" if run.trace.status == "returned" else "⇒"
+        answer = {"title": f"{call} {arrow} {present.outcome(run.trace, 80)}",
+                  "markdown": ex.markdown, "verified": bool(ex.verified),
+                  "steps": [{"index": s.index, "line": s.line, "text": s.text,
+                             "verified": s.verified, "depth": s.depth} for s in ex.steps],
+                  "runId": rid, "function": fn.name, "args": args}
+        if svc.model.state == "ready":
+            progress.report("checking the model's reasoning", 75)
+            try:
+                p = await svc.model.predict_output(doc.runnable, fn.name, args, mode="cot")
+                answer["reasoning"] = _reasoning(p)
+            except ModelUnavailable as e:
+                log.info("no reasoning: %s", e)
+        return answer
+    finally:
+        progress.end()
+
+
+def _reasoning(p: dict) -> list[dict]:
+    out = []
+    for v in p.get("verdicts") or []:
+        if not isinstance(v, dict) or not v.get("sentence"):
+            continue
+        status = v.get("status") if v.get("status") in ("ok", "wrong") else "unchecked"
+        item = {"text": str(v["sentence"]), "verdict": status}
+        if v.get("actual") is not None:
+            item["actual"] = str(v["actual"])
+        out.append(item)
+    if not out and p.get("reasoning"):
+        out.append({"text": str(p["reasoning"]), "verdict": "unchecked"})
+    return out
+
+
+async def predict_output(svc: Service, a, progress) -> dict:
+    uri, doc, fn, args, early = _resolve(svc, a)
+    if early:
+        return early
+    if not svc.model.enabled:
+        return {"error": svc.model.message if svc.model.state == "unavailable"
+                else "model not available: it is disabled (setting tracecot.model.enabled)"}
+    progress.begin(f"tracecot: predicting {present.short(f'{fn.name}({args})', 60)}")
+    try:
+        if svc.model.state == "loading":
+            progress.report("loading the model", 10)
+        model_task = asyncio.ensure_future(
+            svc.model.predict_output(doc.runnable, fn.name, args, mode="cot"))
+        run = await svc.run(uri, doc, Example(fn.name, args))
+        try:
+            p = await model_task
+        except ModelUnavailable as e:
+            return {"error": str(e)}
+        finally:
+            model_task.cancel()
+        prediction = p.get("prediction")
+        verified = False
+        if not isinstance(prediction, str) or not prediction.strip():
+            prediction = "(no answer" + (f": {p['error']})" if p.get("error") else ")")
+        elif run.trace.status == "returned" and is_valid_expression(prediction):
+            check = await svc.runner.run(svc.request(uri, doc, Example(fn.name, args),
+                                                     expected=prediction))
+            verified = bool(check.comparison and check.comparison.python_equal
+                            and not check.comparison.error)
+        _remember(svc, uri, fn, args, doc)
+        return {"prediction": prediction, "verified": verified,
+                "actual": present.outcome(run.trace, 500), "reasoning": _reasoning(p),
+                "function": fn.name, "args": args}
+    finally:
+        progress.end()
+
+
+async def find_input(svc: Service, a, progress) -> dict:
+    uri, doc, fn, _args, _ = _resolve(svc, a, need_args=False)
+    target = _str(a, "target")
+    if target is None or not target.strip():
+        return {"error": "say which output you want (\"target\")"}
+    target = target.strip()
+    if not is_valid_expression(target):
+        return {"error": f"the target is not a Python expression: {target}"}
+    known = [e.args for e in svc.examples(uri, doc, fn)]
+    if _str(a, "args"):
+        known.insert(0, a["args"].strip())
+    budget = svc.settings.budget
+    per_run = min(svc.settings.timeout, 1.0)
+    progress.begin(f"tracecot: looking for {fn.name}(…) == {present.short(target, 40)}")
+
+    def run(args: str):
+        req = svc.request(uri, doc, Example(fn.name, args), expected=target)
+        req.timeout = per_run
+        req.max_events = 64           # only the result matters here
+        return svc.runner.run(req, cache=False)
+
+    def report(tried: int, found: int, elapsed: float) -> None:
+        pct = int(min(99, 100 * elapsed / budget))
+        progress.report(f"{tried} inputs tried, {found} found", pct)
+
+    model_task = None
+    if svc.model.state == "ready":
+        model_task = asyncio.ensure_future(svc.model.predict_inputs(doc.runnable, fn.name, target))
+    try:
+        arity = fn.required or (1 if fn.params else 0)
+        result = await finder.search(run, known, target, arity, budget, progress=report)
+        found = list(result.found)
+        if model_task is not None:
+            found += await _model_inputs(model_task, run, found, budget)
+    finally:
+        if model_task is not None:
+            model_task.cancel()
+        progress.end()
+    inputs = [{"args": f.args, "verified": True, "result": f.result,
+               "assertText": f"assert {fn.name}({f.args}) == {target}"} for f in found]
+    if inputs:
+        message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
+                   f"{fn.name} ({result.tried} tried in {result.elapsed:.1f} s)")
+    else:
+        why = "every candidate was tried" if result.exhausted else f"within {budget:g} s"
+        message = (f"no input found that makes {fn.name} return {present.short(target, 60)} "
+                   f"({result.tried} tried, {why})")
+    answer = {"inputs": inputs, "message": message, "function": fn.name,
+              "insertLine": fn.after_line}
+    if inputs:
+        answer["assertText"] = inputs[0]["assertText"]
+    return answer
+
+
+async def _model_inputs(task, run, found, budget: float) -> list:
+    try:
+        preds = await asyncio.wait_for(task, timeout=max(1.0, budget / 2))
+    except (ModelUnavailable, asyncio.TimeoutError) as e:
+        log.info("model inputs unavailable: %s", e)
+        return []
+    out, have = [], {f.args for f in found}
+    for p in preds:
+        args = p.get("prediction")
+        if not isinstance(args, str) or args in have:
+            continue
+        trace = await run(args)       # proven here too, not taken on the model's word
+        if trace.status == "returned" and trace.comparison and trace.comparison.python_equal:
+            from tracecot.tracer.values import render
+            out.append(finder.Found(args, render(trace.result)))
+            have.add(args)
+    return out
+
+
+async def debug_run(svc: Service, a) -> dict:
+    uri, doc, fn, args, early = _resolve(svc, a)
+    if early:
+        return early
+    path = svc.to_path(uri)
+    if not path or not os.path.isfile(path):
+        return {"error": "save the file first: the debugger runs it from disk"}
+    root = root_for(path, svc.roots) or os.path.dirname(path)
+    try:
+        launcher = write_launcher(root)
+    except OSError as e:
+        return {"error": f"cannot write the debug launcher under {root}/.tracecot: {e}"}
+    _remember(svc, uri, fn, args, doc)
+    return {"program": launcher, "args": [path, fn.name, args], "cwd": root}

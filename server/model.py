@@ -1,0 +1,130 @@
+"""The model, behind the `model.enabled` setting: a worker process, never this process.
+
+States: disabled | loading | ready | unavailable (with the reason). Every failure (import,
+load, worker crash) degrades to "model not available: <why>"; nothing else depends on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+class ModelUnavailable(Exception):
+    pass
+
+
+class ModelService:
+    def __init__(self, on_state: Callable[[str, str | None], None] | None = None):
+        self.enabled = False
+        self.path = ""
+        self.adapter = ""
+        self.state = "disabled"
+        self.error: str | None = None
+        self._worker = None
+        self._ready: asyncio.Task | None = None
+        self._on_state = on_state or (lambda s, m: None)
+
+    @property
+    def message(self) -> str:
+        if self.state == "unavailable":
+            return f"model not available: {self.error}"
+        return {"disabled": "model disabled (setting tracecot.model.enabled)",
+                "loading": "model loading…", "ready": "model ready"}.get(self.state, self.state)
+
+    def configure(self, enabled: bool, path: str, adapter: str, allowed: bool) -> None:
+        """Apply settings; starts loading in the background when enabled and allowed."""
+        changed = (path, adapter) != (self.path, self.adapter)
+        self.path, self.adapter = path, adapter
+        want = bool(enabled and allowed)
+        if not want:
+            self.enabled = False
+            self._stop()
+            self._set("disabled", None)
+            return
+        if self.enabled and not changed and self.state in ("loading", "ready"):
+            return
+        self.enabled = True
+        self._stop()
+        self._ready = asyncio.ensure_future(self._load())
+
+    def _set(self, state: str, error: str | None) -> None:
+        self.state, self.error = state, error
+        try:
+            self._on_state(state, self.message)
+        except Exception:  # noqa: BLE001
+            log.exception("model state listener failed")
+
+    async def _load(self) -> None:
+        self._set("loading", None)
+        try:
+            from tracecot.model.worker import ModelWorker
+        except Exception as e:  # noqa: BLE001
+            self._set("unavailable", f"{type(e).__name__}: {e}")
+            return
+        try:
+            worker = ModelWorker(model=self.path or None, adapter=self.adapter or None,
+                                 timeout=300.0)
+            self._worker = worker
+            loop = asyncio.get_running_loop()
+            msg = await loop.run_in_executor(None, worker.wait_ready, 600.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            self._set("unavailable", f"{type(e).__name__}: {e}")
+            return
+        if not isinstance(msg, dict) or msg.get("model") is None:
+            err = (msg or {}).get("error") if isinstance(msg, dict) else None
+            self._set("unavailable", err or "the model did not load")
+            return
+        self._set("ready", None)
+
+    def _stop(self) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.cancel()
+        self._ready = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            try:
+                worker.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the model worker failed")
+
+    def close(self) -> None:
+        self._stop()
+
+    async def ready(self):
+        if not self.enabled:
+            raise ModelUnavailable(self.message)
+        if self._ready is not None:
+            await asyncio.shield(self._ready)
+        if self.state != "ready" or self._worker is None:
+            raise ModelUnavailable(self.message)
+        return self._worker
+
+    async def _call(self, method: str, **params) -> list[dict]:
+        worker = await self.ready()
+        fut = worker.request(method, params)
+        try:
+            out = await asyncio.wrap_future(fut)
+        except asyncio.CancelledError:
+            worker.cancel(fut.request_id)
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e
+        return out if isinstance(out, list) else [out]
+
+    async def predict_output(self, code: str, function: str, args: str,
+                             mode: str = "direct") -> dict:
+        rows = await self._call("predict_output", code=code, call_or_args=args,
+                                function=function, mode=mode)
+        return rows[0] if rows and isinstance(rows[0], dict) else {}
+
+    async def predict_inputs(self, code: str, function: str, target: str, k: int = 4) -> list[dict]:
+        rows = await self._call("predict_inputs", code=code, function=function,
+                                target_output=target, samples=k, mode="direct",
+                                temperature=0.8 if k > 1 else None)
+        return [r for r in rows if isinstance(r, dict)]

@@ -1,0 +1,278 @@
+"""What the editor shows: hover markdown, code lens titles, inlay hint text, messages.
+
+Pure functions of traces, examples and explanations; no LSP types, no I/O.
+Line numbers in traces are 1-based (the tracer's); everything returned here is 0-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracecot.tracer.schema import BIND, MUTATE, Trace
+from tracecot.tracer.values import render
+
+UNTRUSTED = ("tracecot does not run code in an untrusted workspace. "
+             "Trust the workspace (Manage Workspace Trust) to see runs and explanations.")
+CHECK, CROSS, UNCHECKED = "✓", "✗", "·"
+
+
+def short(text: str, limit: int = 60) -> str:
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def md_code(text: str) -> str:
+    """Inline code that survives backticks in the value."""
+    ticks = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def outcome(trace: Trace, limit: int = 200) -> str:
+    """`[1, 2]`, `raises ValueError: bad`, or the sandbox error, in one line."""
+    if trace.status == "returned":
+        return short(render(trace.result) if trace.result is not None else "None", limit)
+    if trace.status == "raised" and trace.exception is not None:
+        return short(f"raises {trace.exception.type}: {trace.exception.message}", limit)
+    err = trace.error
+    return short(f"{err.kind.replace('_', ' ')}: {err.message}" if err else "no result", limit)
+
+
+def result_text(trace: Trace) -> str | None:
+    """The full result as Python source, when the run returned and it is not truncated."""
+    if trace.status != "returned" or trace.result is None:
+        return None
+    from tracecot.tracer.values import is_complete
+    if not is_complete(trace.result):
+        return None
+    return render(trace.result)
+
+
+def expectation_mark(trace: Trace) -> bool | None:
+    """True/False when the run was compared with an expected value, else None."""
+    c = trace.comparison
+    if c is None or c.error:
+        return None
+    return bool(c.python_equal)
+
+
+# --------------------------------------------------------------------------- code lens
+
+
+def lens_title(call: str, trace: Trace | None, verified: bool | None = None) -> str:
+    """`▶ f([1, 1, 3]) → [(2, 1), ...] ✓`."""
+    if trace is None:
+        return f"▶ {short(call, 50)}"
+    if trace.status == "error":
+        return f"▶ {short(call, 40)} ⚠ {outcome(trace, 50)}"
+    arrow = "→" if trace.status == "returned" else "⇒"
+    text = f"▶ {short(call, 40)} {arrow} {short(outcome(trace), 50)}"
+    matches = expectation_mark(trace)
+    if matches is False:
+        return text + f" {CROSS} expected {short(_expected_text(trace), 30)}"
+    if verified is True or (verified is None and matches):
+        return text + f" {CHECK}"
+    if verified is False:
+        return text + f" {CROSS} (narrative not verified)"
+    return text
+
+
+def _expected_text(trace: Trace) -> str:
+    c = trace.comparison
+    return render(c.expected) if c and c.expected is not None else "?"
+
+
+# --------------------------------------------------------------------------- hovers
+
+
+@dataclass
+class StepLine:
+    """One narrated step as the server shows it (0-based line)."""
+    index: int
+    line: int
+    text: str
+    verified: bool | None
+    depth: int
+
+
+def mark(verified: bool | None) -> str:
+    return CHECK if verified is True else CROSS if verified is False else UNCHECKED
+
+
+def hover_function(call: str, trace: Trace, steps: list[StepLine], verified: bool | None,
+                   origin: str | None = None, prediction: str | None = None,
+                   max_steps: int = 8, note: str | None = None) -> str:
+    head_mark = {True: f"{CHECK} verified", False: f"{CROSS} not verified",
+                 None: "unchecked"}[verified]
+    arrow = "→" if trace.status == "returned" else "⇒" if trace.status == "raised" else "⚠"
+    parts = [f"**tracecot** · {md_code(short(call, 80))} {arrow} "
+             f"{md_code(outcome(trace, 120))} · {head_mark}"]
+    sub = []
+    if origin:
+        sub.append(f"input from {origin}")
+    if trace.ok:
+        sub.append(f"{trace.steps} step{'s' * (trace.steps != 1)}, {trace.wall_ms:.1f} ms")
+    matches = expectation_mark(trace)
+    if matches is False:
+        sub.append(f"{CROSS} expected {md_code(short(_expected_text(trace), 60))}")
+    elif matches is True:
+        sub.append(f"{CHECK} as expected")
+    if sub:
+        parts.append("*" + " · ".join(sub) + "*")
+    if note:
+        parts.append(note)
+    if steps:
+        shown = [s for s in steps if s.depth == 0][:max_steps] or steps[:max_steps]
+        lines = [f"{mark(s.verified)} {step_text(s)}" for s in shown]
+        more = len(steps) - len(shown)
+        if more > 0:
+            lines.append(f"… {more} more step{'s' * (more != 1)} — run *Explain run* "
+                         f"to see them all")
+        parts.append("\n\n".join(lines))
+    if trace.stdout.strip():
+        parts.append("printed: " + md_code(short(trace.stdout.strip(), 100)))
+    if prediction:
+        parts.append(prediction)
+    return "\n\n".join(parts)
+
+
+def step_text(s: StepLine, limit: int = 160) -> str:
+    """A step's Markdown, with its line when the text does not say it already."""
+    text = short(s.text, limit)
+    if text.count("`") % 2:
+        text += "`"
+    if s.line >= 0 and f"line {s.line + 1}" not in text.lower():
+        text += f" *(line {s.line + 1})*"
+    return text
+
+
+def escape(text: str) -> str:
+    """Markdown-escape plain narrative text (keeps backtick code spans as they are)."""
+    out, in_code = [], False
+    for ch in text:
+        if ch == "`":
+            in_code = not in_code
+        elif not in_code and ch in "*_[]<>#|\\":
+            out.append("\\")
+        out.append(ch)
+    return "".join(out)
+
+
+def prediction_line(state: str, prediction: str | None = None, verified: bool | None = None,
+                    actual: str | None = None) -> str | None:
+    """The model's part of a hover, by state: disabled | loading | predicting | done | error."""
+    if state == "disabled":
+        return None
+    if state == "loading":
+        return "*model: loading…*"
+    if state == "predicting":
+        return "*model: predicting…*"
+    if state == "done" and prediction is not None:
+        if verified:
+            return f"model predicted {md_code(short(prediction, 80))} {CHECK}"
+        extra = f" (actual {md_code(short(actual, 60))})" if actual else ""
+        return f"model predicted {md_code(short(prediction, 80))} {CROSS}{extra}"
+    return f"*{state}*" if state.startswith("model not available") else None
+
+
+@dataclass
+class ValueChange:
+    line: int          # 0-based
+    kind: str          # "bind" | "mutate"
+    value: str
+    iteration: int | None
+
+
+def top_frames(trace: Trace) -> set[int]:
+    return {f.id for f in trace.frames if f.parent is None} or {0}
+
+
+def value_history(trace: Trace, name: str) -> list[ValueChange]:
+    """Values a variable of the top call took, in order (BIND and MUTATE events)."""
+    top = top_frames(trace)
+    out, iteration = [], None
+    loop_iter: dict[int, int] = {}
+    for ev in trace.events:
+        if ev.frame not in top:
+            continue
+        if ev.kind == "loop":
+            loop_iter[ev.line] = ev.iteration or 0
+            iteration = ev.iteration
+        elif ev.kind in (BIND, MUTATE) and ev.name == name and ev.value is not None:
+            out.append(ValueChange(ev.line - 1, ev.kind, render(ev.value), iteration))
+    return out
+
+
+def hover_variable(name: str, call: str, history: list[ValueChange], limit: int = 12) -> str:
+    if not history:
+        return (f"**tracecot** · {md_code(name)} is not assigned in the run "
+                f"{md_code(short(call, 80))}")
+    head = f"**tracecot** · {md_code(name)} in {md_code(short(call, 80))}: " \
+           f"{len(history)} change{'s' * (len(history) != 1)}"
+    rows = history if len(history) <= limit else history[: limit // 2] + [None] + history[-(limit // 2):]
+    lines = []
+    for ch in rows:
+        if ch is None:
+            lines.append(f"- … {len(history) - 2 * (limit // 2)} more")
+            continue
+        how = "changed in place" if ch.kind == MUTATE else "="
+        it = f" *(iteration {ch.iteration})*" if ch.iteration else ""
+        lines.append(f"- line {ch.line + 1}: {how} {md_code(short(ch.value, 80))}{it}")
+    return head + "\n\n" + "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- inlay hints
+
+
+def inlay_hints(trace: Trace, max_value: int = 40) -> dict[int, str]:
+    """0-based line -> `v = 2 (×5), w = 'a'`: the last value each variable of the top call got
+    on that line, with how many times (loops)."""
+    top = top_frames(trace)
+    per_line: dict[int, dict[str, list]] = {}
+    for ev in trace.events:
+        if ev.frame in top and ev.kind in (BIND, MUTATE) and ev.name and ev.value is not None:
+            slot = per_line.setdefault(ev.line - 1, {}).setdefault(ev.name, [None, 0])
+            slot[0] = ev.value
+            slot[1] += 1
+    out = {}
+    for line, names in per_line.items():
+        bits = []
+        for name, (value, count) in names.items():
+            times = f" (×{count})" if count > 1 else ""
+            bits.append(f"{name} = {short(render(value), max_value)}{times}")
+        out[line] = ", ".join(bits)
+    return out
+
+
+def return_hint(trace: Trace) -> tuple[int, str] | None:
+    """The line that returned (or raised) for the top call, and the text to show there."""
+    top = top_frames(trace)
+    for ev in reversed(trace.events):
+        if ev.frame in top and ev.kind == "return":
+            return ev.line - 1, f"→ {short(render(ev.value), 40)}" if ev.value else "→ None"
+    if trace.status == "raised" and trace.exception and trace.exception.line:
+        return trace.exception.line - 1, f"⇒ {trace.exception.type}"
+    return None
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def mismatch_message(call: str, trace: Trace, expected: str | None, raises: str | None) -> str | None:
+    """Why an example's written result is wrong, or None when it holds (or cannot be told)."""
+    if trace.status == "error":
+        if trace.error and trace.error.kind in ("timeout", "step_limit", "memory_limit"):
+            return f"{call} did not finish: {trace.error.message}"
+        return None
+    if raises is not None:
+        if trace.status == "raised" and trace.exception and trace.exception.type == raises:
+            return None
+        return f"{call} {outcome(trace)}, not raises {raises}"
+    if expected is None:
+        return None
+    if trace.status == "raised":
+        return f"{call} {outcome(trace)}, but the example expects {short(expected, 60)}"
+    c = trace.comparison
+    if c is None or c.error or c.python_equal:
+        return None
+    return f"{call} returns {outcome(trace, 120)}, not {short(expected, 60)}"
