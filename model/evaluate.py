@@ -22,7 +22,6 @@ from pathlib import Path
 from .metrics import mean_pass_at_k, verified_pass_at_k
 from .progress import Progress
 
-DEFAULT_CRUXEVAL = "/work/shared/data/cruxeval.jsonl"
 _KEYS = ("benchmark", "task", "mode", "model", "adapter", "samples", "temperature",
          "max_new_tokens", "seed")     # a resumed run must match these
 
@@ -57,10 +56,14 @@ class EvalConfig:
 
 
 def load_cruxeval(path: str | None = None, limit: int | None = None) -> list[dict]:
-    path = path or os.environ.get("TRACECOT_CRUXEVAL") or DEFAULT_CRUXEVAL
-    if not Path(path).is_file():
-        raise SystemExit(f"error: CruxEval data not found at {path} (use --data or "
-                         "$TRACECOT_CRUXEVAL)")
+    from tracecot.tracer.datasets import cruxeval_path
+    if path is None:
+        try:
+            path = cruxeval_path()      # $TRACECOT_CRUXEVAL, else ../shared/data next to the repo
+        except FileNotFoundError as e:
+            raise SystemExit(f"error: {e} (or use --data)") from None
+    elif not Path(path).is_file():
+        raise SystemExit(f"error: CruxEval data not found at {path}")
     with open(path) as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     return rows[:limit] if limit else rows
