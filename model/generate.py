@@ -120,8 +120,8 @@ class Engine:
         cache = DynamicCache()
         model = self.lm.model
         with torch.inference_mode():
-            model(input_ids=torch.tensor([key], device=model.device), past_key_values=cache,
-                  use_cache=True)
+            model(input_ids=torch.tensor([key], device=model.device), use_cache=True,
+                  **_cache_arg(model, cache))
         self._prefixes[key] = _Prefix(key, cache)
         while len(self._prefixes) > self.prefix_slots:
             self._prefixes.popitem(last=False)
@@ -168,8 +168,8 @@ class Engine:
                 if cancel is not None and cancel():
                     raise Cancelled()
                 logits = model(input_ids=input_ids, attention_mask=mask, position_ids=pos,
-                               past_key_values=cache, use_cache=True,
-                               logits_to_keep=1).logits[:, -1, :].float()
+                               use_cache=True, logits_to_keep=1,
+                               **_cache_arg(model, cache)).logits[:, -1, :].float()
                 if step < cfg.min_new_tokens:
                     logits[:, eos[eos >= 0]] = float("-inf")
                 if step == 0 and cfg.ban_first:
@@ -260,3 +260,17 @@ def _loops(ids: list[int], n: int) -> bool:
 def _cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
     ends = [text.find(s) + len(s) for s in stops if s in text]
     return text[:min(ends)] if ends else text
+
+
+def _cache_arg(model, cache) -> dict:
+    """The KV-cache keyword: `cache` in transformers 5.x (`past_key_values` is deprecated
+    there), `past_key_values` before."""
+    kind = type(model)
+    if kind not in _CACHE_KW:
+        import inspect
+        params = inspect.signature(model.forward).parameters
+        _CACHE_KW[kind] = "cache" if "cache" in params else "past_key_values"
+    return {_CACHE_KW[kind]: cache}
+
+
+_CACHE_KW: dict[type, str] = {}
