@@ -15,7 +15,8 @@ import os
 from collections import OrderedDict
 
 from . import finder, present
-from .inputs import Document, Example, FunctionInfo, args_of_call, is_valid_expression
+from .inputs import Document, Example, FunctionInfo, args_of_call, example_from_call, \
+    input_text, is_valid_expression
 from .model import ModelUnavailable
 from .service import Service
 from .workspace import root_for, write_launcher
@@ -27,7 +28,7 @@ EXPLAIN, FIND, PREDICT, DEBUG = ("tracecot.server.explainRun", "tracecot.server.
 ALL = (EXPLAIN, FIND, PREDICT, DEBUG)
 
 _run_ids = itertools.count(1)
-_runs: OrderedDict[str, tuple[str, str, str]] = OrderedDict()   # runId -> (uri, function, args)
+_runs: OrderedDict[str, tuple[str, Example]] = OrderedDict()   # runId -> (uri, input)
 
 
 class NullProgress:
@@ -46,7 +47,11 @@ def _str(a: dict, key: str) -> str | None:
 
 
 def _resolve(svc: Service, a, need_args: bool = True):
-    """(doc, fn, args or None, answer-to-return-instead or None)."""
+    """(uri, doc, fn, input or None, answer-to-return-instead or None).
+
+    `args` is what goes between the parentheses, or the whole call; for a method the whole
+    call says what it is called on (`Stack([1]).push(2)`); `receiver` may say it instead.
+    Without either, a method runs on `Cls()` when the class needs no arguments."""
     if not isinstance(a, dict):
         raise _Problem("the command needs one argument object with a \"uri\"")
     if not svc.trusted:
@@ -56,8 +61,8 @@ def _resolve(svc: Service, a, need_args: bool = True):
         raise _Problem("the command needs the document's \"uri\"")
     run_id = _str(a, "runId")
     if run_id and run_id in _runs and not _str(a, "args"):
-        _, f, args = _runs[run_id]
-        a = {**a, "function": _str(a, "function") or f, "args": args}
+        _, e = _runs[run_id]
+        a = {**a, "function": _str(a, "function") or e.function, "args": input_text(e)}
     doc = svc.document(uri)
     if doc is None:
         raise _Problem(f"cannot read {uri}")
@@ -73,26 +78,49 @@ def _resolve(svc: Service, a, need_args: bool = True):
             raise _Problem("put the cursor inside a function (none found at "
                            + (f"line {line + 1})" if isinstance(line, int) else "the cursor)"))
     if fn is None:
-        if name and "." not in name and name.isidentifier():
+        skipped = next((s for s in doc.skipped if s.name == name), None) if name else None
+        if skipped is not None:
+            raise _Problem(skipped.reason)
+        if name and name.replace(".", "_").isidentifier():
             raise _Problem(f"no function {name!r} in this file (tracecot runs top-level "
-                           f"functions and static methods)")
+                           f"functions and the methods of top-level classes)")
         fn = FunctionInfo(name=name or "", def_line=0, name_range=(0, 0, 0, 0), end_line=0)
     args = _str(a, "args")
+    receiver = _str(a, "receiver")
+    ex = None
     if args is not None:
         args = args.strip()
-        parsed = args_of_call(args) if args.startswith(fn.name.rsplit(".", 1)[-1] + "(") else None
-        if parsed is not None:            # the user typed the whole call
-            args = parsed[1]
-        if not is_valid_expression(f"f({args})"):
-            raise _Problem(f"the arguments are not valid Python: {fn.name}({args})")
-    if args is None and need_args:
-        if not fn.params:
-            args = ""
+        whole = None
+        if fn.is_method:
+            whole = example_from_call(fn, args)
+        elif args.startswith(fn.name.rsplit(".", 1)[-1] + "("):
+            parsed = args_of_call(args)
+            whole = Example(fn.name, parsed[1]) if parsed is not None else None
+        if whole is not None:             # the user typed the whole call
+            ex = Example(fn.name, whole.args, origin="command", receiver=whole.receiver)
         else:
-            sugg = [e.args for e in svc.examples(uri, doc, fn)]
+            ex = Example(fn.name, args, origin="command")
+            if fn.kind == "class":
+                ex.receiver = fn.cls
+            elif fn.kind == "method":
+                ex.receiver = receiver.strip() if receiver and receiver.strip() else \
+                    fn.default_receiver
+                if ex.receiver is None:
+                    cls, m = fn.name.rsplit(".", 1)
+                    raise _Problem(f"{fn.name} is a method and {cls}(...) needs arguments: "
+                                   f"type the whole call, e.g. {cls}(...).{m}({args})")
+        if not is_valid_expression(f"f({ex.run_args})"):
+            raise _Problem(f"the arguments are not valid Python: {ex.call}")
+    if ex is None and need_args:
+        if not fn.params and (fn.kind != "method" or fn.default_receiver):
+            ex = Example(fn.name, "", origin="command",
+                         receiver=fn.cls if fn.kind == "class" else fn.default_receiver
+                         if fn.kind == "method" else None)
+        else:
+            sugg = [input_text(e) for e in svc.examples(uri, doc, fn)]
             return uri, doc, fn, None, {"needsArgs": True, "function": fn.name,
                                         "suggestions": sugg[:10]}
-    return uri, doc, fn, args, None
+    return uri, doc, fn, ex, None
 
 
 async def run_command(svc: Service, command: str, a, progress=None) -> dict:
@@ -116,50 +144,50 @@ async def run_command(svc: Service, command: str, a, progress=None) -> dict:
         return {"error": f"internal error: {type(e).__name__}: {e}"}
 
 
-def _remember(svc: Service, uri: str, fn: FunctionInfo, args: str, doc: Document) -> str:
+def _remember(svc: Service, uri: str, fn: FunctionInfo, ex: Example, doc: Document) -> str:
     """Make this the function's selected run; keep it in the workspace history."""
-    svc.selected[(uri, fn.name)] = args
+    svc.selected[(uri, fn.name)] = ex
     path = svc.to_path(uri)
-    known = {e.args for e in doc.examples_for(fn.name)}
-    if path and args not in known:
-        svc.history(uri).add(path, fn.name, args)
+    known = {e.key for e in doc.examples_for(fn.name)}
+    if path and ex.key not in known:
+        svc.history(uri).add(path, fn.name, input_text(ex))
     rid = str(next(_run_ids))
-    _runs[rid] = (uri, fn.name, args)
+    _runs[rid] = (uri, ex)
     while len(_runs) > 500:
         _runs.popitem(last=False)
     return rid
 
 
-def _expected_for(doc: Document, fn: FunctionInfo, args: str) -> Example:
+def _expected_for(doc: Document, fn: FunctionInfo, ex: Example) -> Example:
     for e in doc.examples_for(fn.name):
-        if e.args == args:
+        if e.key == ex.key:
             return e
-    return Example(fn.name, args, origin="command")
+    return ex
 
 
 async def explain_run(svc: Service, a, progress) -> dict:
-    uri, doc, fn, args, early = _resolve(svc, a)
+    uri, doc, fn, ex, early = _resolve(svc, a)
     if early:
         return early
-    call = f"{fn.name}({args})"
+    call = ex.call
     progress.begin(f"tracecot: running {present.short(call, 60)}")
     try:
-        run = await svc.run(uri, doc, _expected_for(doc, fn, args))
+        run = await svc.run(uri, doc, _expected_for(doc, fn, ex))
         if not run.trace.ok:
             return {"error": f"{call}: {present.outcome(run.trace, 300)}"}
-        rid = _remember(svc, uri, fn, args, doc)
+        rid = _remember(svc, uri, fn, ex, doc)
         progress.report("narrating and verifying", 50)
-        ex = await svc.explanation(run)
+        expl = await svc.explanation(run)
         arrow = "→" if run.trace.status == "returned" else "⇒"
         answer = {"title": f"{call} {arrow} {present.outcome(run.trace, 80)}",
-                  "markdown": ex.markdown, "verified": bool(ex.verified),
+                  "markdown": expl.markdown, "verified": bool(expl.verified),
                   "steps": [{"index": s.index, "line": s.line, "text": s.text,
-                             "verified": s.verified, "depth": s.depth} for s in ex.steps],
-                  "runId": rid, "function": fn.name, "args": args}
+                             "verified": s.verified, "depth": s.depth} for s in expl.steps],
+                  "runId": rid, "function": fn.name, "args": input_text(ex), "call": call}
         if svc.model.state == "ready":
             progress.report("checking the model's reasoning", 75)
             try:
-                p = await svc.model.predict_output(doc.runnable, fn.name, args, mode="cot")
+                p = await svc.model.predict_output(doc.runnable, fn.name, ex.run_args, mode="cot")
                 answer["reasoning"] = _reasoning(p)
             except ModelUnavailable as e:
                 log.info("no reasoning: %s", e)
@@ -184,19 +212,19 @@ def _reasoning(p: dict) -> list[dict]:
 
 
 async def predict_output(svc: Service, a, progress) -> dict:
-    uri, doc, fn, args, early = _resolve(svc, a)
+    uri, doc, fn, ex, early = _resolve(svc, a)
     if early:
         return early
     if not svc.model.enabled:
         return {"error": svc.model.message if svc.model.state == "unavailable"
                 else "model not available: it is disabled (setting tracecot.model.enabled)"}
-    progress.begin(f"tracecot: predicting {present.short(f'{fn.name}({args})', 60)}")
+    progress.begin(f"tracecot: predicting {present.short(ex.call, 60)}")
     try:
         if svc.model.state == "loading":
             progress.report("loading the model", 10)
         model_task = asyncio.ensure_future(
-            svc.model.predict_output(doc.runnable, fn.name, args, mode="cot"))
-        run = await svc.run(uri, doc, Example(fn.name, args))
+            svc.model.predict_output(doc.runnable, fn.name, ex.run_args, mode="cot"))
+        run = await svc.run(uri, doc, ex)
         try:
             p = await model_task
         except ModelUnavailable as e:
@@ -208,35 +236,43 @@ async def predict_output(svc: Service, a, progress) -> dict:
         if not isinstance(prediction, str) or not prediction.strip():
             prediction = "(no answer" + (f": {p['error']})" if p.get("error") else ")")
         elif run.trace.status == "returned" and is_valid_expression(prediction):
-            check = await svc.runner.run(svc.request(uri, doc, Example(fn.name, args),
-                                                     expected=prediction))
+            check = await svc.runner.run(svc.request(uri, doc, ex, expected=prediction))
             verified = bool(check.comparison and check.comparison.python_equal
                             and not check.comparison.error)
-        _remember(svc, uri, fn, args, doc)
+        _remember(svc, uri, fn, ex, doc)
         return {"prediction": prediction, "verified": verified,
                 "actual": present.outcome(run.trace, 500), "reasoning": _reasoning(p),
-                "function": fn.name, "args": args}
+                "function": fn.name, "args": input_text(ex), "call": ex.call}
     finally:
         progress.end()
 
 
 async def find_input(svc: Service, a, progress) -> dict:
-    uri, doc, fn, _args, _ = _resolve(svc, a, need_args=False)
+    uri, doc, fn, given, _ = _resolve(svc, a, need_args=False)
     target = _str(a, "target")
     if target is None or not target.strip():
         return {"error": "say which output you want (\"target\")"}
     target = target.strip()
     if not is_valid_expression(target):
         return {"error": f"the target is not a Python expression: {target}"}
-    known = [e.args for e in svc.examples(uri, doc, fn)]
-    if _str(a, "args"):
-        known.insert(0, a["args"].strip())
+    examples = svc.examples(uri, doc, fn)
+    # A method's inputs are searched on one instance: the one given, else a known one.
+    receiver = given.receiver if given is not None else next(
+        (e.receiver for e in examples if e.receiver is not None),
+        fn.cls if fn.kind == "class" else fn.default_receiver)
+    if fn.kind == "method" and receiver is None:
+        cls, m = fn.name.rsplit(".", 1)
+        return {"error": f"{fn.name} is a method and {cls}(...) needs arguments: give an "
+                         f"instance, e.g. \"args\": \"{cls}(...).{m}()\""}
+    known = [e.args for e in examples if e.receiver == receiver]
+    if given is not None:
+        known.insert(0, given.args)
     budget = svc.settings.budget
     per_run = min(svc.settings.timeout, 1.0)
     progress.begin(f"tracecot: looking for {fn.name}(…) == {present.short(target, 40)}")
 
     def run(args: str):
-        req = svc.request(uri, doc, Example(fn.name, args), expected=target)
+        req = svc.request(uri, doc, Example(fn.name, args, receiver=receiver), expected=target)
         req.timeout = per_run
         req.max_events = 64           # only the result matters here
         return svc.runner.run(req, cache=False)
@@ -246,7 +282,7 @@ async def find_input(svc: Service, a, progress) -> dict:
         progress.report(f"{tried} inputs tried, {found} found", pct)
 
     model_task = None
-    if svc.model.state == "ready":
+    if svc.model.state == "ready" and not fn.is_method:
         model_task = asyncio.ensure_future(svc.model.predict_inputs(doc.runnable, fn.name, target))
     try:
         arity = fn.required or (1 if fn.params else 0)
@@ -258,8 +294,11 @@ async def find_input(svc: Service, a, progress) -> dict:
         if model_task is not None:
             model_task.cancel()
         progress.end()
-    inputs = [{"args": f.args, "verified": True, "result": f.result,
-               "assertText": f"assert {fn.name}({f.args}) == {target}"} for f in found]
+    def as_input(f):
+        e = Example(fn.name, f.args, receiver=receiver)
+        return {"args": input_text(e), "verified": True, "result": f.result, "call": e.call,
+                "assertText": f"assert {e.source_call} == {target}"}
+    inputs = [as_input(f) for f in found]
     if inputs:
         message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
                    f"{fn.name} ({result.tried} tried in {result.elapsed:.1f} s)")
@@ -294,16 +333,32 @@ async def _model_inputs(task, run, found, budget: float) -> list:
 
 
 async def debug_run(svc: Service, a) -> dict:
-    uri, doc, fn, args, early = _resolve(svc, a)
+    """How to debug exactly this run: a launch configuration (`program`, `args`, `cwd`, and
+    the whole `configuration` for VS Code's Python debugger) that loads the file as the
+    sandbox does (top-level asserts and bare calls left out) and makes the same call."""
+    uri, doc, fn, ex, early = _resolve(svc, a)
     if early:
         return early
     path = svc.to_path(uri)
     if not path or not os.path.isfile(path):
         return {"error": "save the file first: the debugger runs it from disk"}
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            on_disk = fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        return {"error": f"cannot read {path}: {e}"}
+    if on_disk.replace("\r\n", "\n") != doc.text.replace("\r\n", "\n"):
+        return {"error": "save the file first: the debugger runs the file on disk, which "
+                         "differs from the editor"}
     root = root_for(path, svc.roots) or os.path.dirname(path)
     try:
         launcher = write_launcher(root)
     except OSError as e:
         return {"error": f"cannot write the debug launcher under {root}/.tracecot: {e}"}
-    _remember(svc, uri, fn, args, doc)
-    return {"program": launcher, "args": [path, fn.name, args], "cwd": root}
+    _remember(svc, uri, fn, ex, doc)
+    args = [path, fn.name, ex.run_args]
+    config = {"type": "debugpy", "request": "launch", "name": f"tracecot: {ex.call}"[:120],
+              "program": launcher, "args": args, "cwd": root, "justMyCode": True,
+              "console": "internalConsole"}
+    return {"program": launcher, "args": args, "cwd": root, "call": ex.call,
+            "function": fn.name, "line": fn.def_line, "configuration": config}

@@ -35,15 +35,43 @@ class Example:
     expected_range: Range | None = None   # where `expected` is written in that document
     raises: str | None = None         # doctest expects this exception type instead of a value
     where: str | None = None          # file the example was found in (tests)
+    # Methods: the instance (`Stack([1])`) or class (`Shapes`, classmethods) the method is
+    # called on, as Python source; passed as the first argument of `Class.method`, which is
+    # how the sandbox calls it. None for functions and static methods.
+    receiver: str | None = None
+    label: str | None = None          # how the call was written, when that is not standalone
+
+    @property
+    def method(self) -> str:
+        return self.function.rsplit(".", 1)[-1]
+
+    @property
+    def run_args(self) -> str:
+        """The arguments the sandbox gets: the receiver first, for methods."""
+        if self.receiver is None:
+            return self.args
+        return self.receiver + (", " + self.args if self.args.strip() else "")
+
+    @property
+    def source_call(self) -> str:
+        """The call as standalone Python source (`Stack([1]).push(2)`, `f(1)`)."""
+        if self.receiver is None:
+            return f"{self.function}({self.args})"
+        return f"{self.receiver}.{self.method}({self.args})"
 
     @property
     def call(self) -> str:
-        return f"{self.function}({self.args})"
+        """The call as shown: as written in a doctest session (`s.pop()`), else standalone."""
+        return self.label or self.source_call
+
+    @property
+    def key(self) -> str:
+        return self.run_args
 
 
 @dataclass
 class FunctionInfo:
-    name: str                         # name to run: "f", or "Class.method" for static methods
+    name: str                         # name to run: "f", or "Class.method" for methods
     def_line: int                     # 0-based line of `def`
     name_range: Range                 # the name after `def`
     end_line: int                     # 0-based last line of the body
@@ -51,6 +79,17 @@ class FunctionInfo:
     required: int = 0                 # parameters without a default (and not *args/**kw)
     examples: list[Example] = field(default_factory=list)   # doctest examples
     after_line: int = 0               # 0-based line after the top-level statement (class)
+    kind: str = "function"            # function | static | class (classmethod) | method
+    default_receiver: str | None = None   # methods: `Cls()` when it needs no arguments;
+                                          # classmethods: `Cls`
+
+    @property
+    def is_method(self) -> bool:
+        return self.kind in ("method", "class")
+
+    @property
+    def cls(self) -> str | None:
+        return self.name.rsplit(".", 1)[0] if "." in self.name else None
 
     def contains(self, line: int) -> bool:
         return self.def_line <= line <= self.end_line
@@ -64,6 +103,14 @@ class SyntaxProblem:
 
 
 @dataclass
+class Skipped:
+    """A def that cannot be called on its own, and why (shown on hover)."""
+    name: str
+    def_line: int
+    reason: str
+
+
+@dataclass
 class Document:
     text: str
     digest: str
@@ -71,9 +118,13 @@ class Document:
     asserts: list[Example] = field(default_factory=list)
     runnable: str = ""                # the text with top-level asserts and calls blanked out
     syntax: SyntaxProblem | None = None
+    skipped: list["Skipped"] = field(default_factory=list)   # defs tracecot cannot call
 
     def function(self, name: str) -> FunctionInfo | None:
         return next((f for f in self.functions if f.name == name), None)
+
+    def skipped_at(self, line: int) -> "Skipped | None":
+        return next((s for s in self.skipped if s.def_line == line), None)
 
     def function_at(self, line: int) -> FunctionInfo | None:
         inside = [f for f in self.functions if f.contains(line)]
@@ -106,16 +157,30 @@ def parse_document(text: str) -> Document:
         doc.syntax = SyntaxProblem(f"the file cannot be parsed: {e}", 0, 0)
         return doc
     lines = text.splitlines()
-    module_names = _module_names(tree)
-    for node, qual, top in _runnable_functions(tree):
-        info = _function_info(node, qual, lines, module_names)
-        info.after_line = top.end_lineno or top.lineno
-        doc.functions.append(info)
-    names = {f.name for f in doc.functions}
     try:
+        module_names = _module_names(tree)
+        owners: list[tuple[ast.AST, str | None]] = [(tree, None)]   # docstrings with doctests
+        for item in _definitions(tree, doc.skipped):
+            node, qual, kind, top, receiver = item
+            if kind == "classdoc":
+                owners.append((node, qual))
+                continue
+            info = _function_info(node, qual, lines, kind, receiver)
+            info.after_line = top.end_lineno or top.lineno
+            doc.functions.append(info)
+            owners.append((node, qual))
+        kinds = {f.name: f.kind for f in doc.functions}
+        found: list[tuple[int, str | None, Example]] = []
+        for order, (node, owner) in enumerate(owners):
+            for e in doctest_examples(node, lines, kinds, module_names):
+                found.append((order, owner, e))
+        for f in doc.functions:
+            own = [e for _, o, e in found if o == f.name and e.function == f.name]
+            rest = [e for _, o, e in found if o != f.name and e.function == f.name]
+            f.examples = own + sorted(rest, key=lambda e: e.line or 0)
         for node in ast.walk(tree):
             if isinstance(node, ast.Assert):
-                ex = _assert_example(node, text, lines, names, module_names)
+                ex = _assert_example(node, text, lines, kinds, module_names)
                 if ex is not None:
                     doc.asserts.append(ex)
     except RecursionError:
@@ -125,43 +190,147 @@ def parse_document(text: str) -> Document:
     return doc
 
 
-def _runnable_functions(tree: ast.Module):
-    """Top-level functions, and static methods of top-level classes (callable without an
-    instance); the sandbox runs them by (qualified) name."""
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if isinstance(node, ast.FunctionDef):
-                yield node, node.name, node
+_TRY = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t)
+
+
+def _module_level(body: list, top: ast.AST | None = None):
+    """(statement, its top-level statement): the module's statements, including those in
+    `if`/`try`/`with` blocks at module level (they still define module-level names)."""
+    for node in body:
+        t = top or node
+        yield node, t
+        if isinstance(node, ast.If):
+            yield from _module_level(node.body + node.orelse, t)
+        elif isinstance(node, _TRY):
+            inner = node.body + node.orelse + node.finalbody
+            for h in node.handlers:
+                inner += h.body
+            yield from _module_level(inner, t)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            yield from _module_level(node.body, t)
+
+
+def _decorator_name(d: ast.AST) -> str:
+    if isinstance(d, ast.Call):
+        return _decorator_name(d.func)
+    if isinstance(d, ast.Name):
+        return d.id
+    if isinstance(d, ast.Attribute):
+        return d.attr
+    return ""
+
+
+_PROPERTY = {"property", "cached_property", "setter", "getter", "deleter"}
+
+
+def _definitions(tree: ast.Module, skipped: list[Skipped]):
+    """(node, qualified name, kind, top-level statement, default receiver) of every function
+    and method the sandbox can call by name, plus ("classdoc") entries for class docstrings.
+    Defs it cannot call go to `skipped`, with the reason."""
+    for node, top in _module_level(tree.body):
+        if isinstance(node, ast.FunctionDef):
+            yield node, node.name, "function", top, None
+            _nested(node, node.name, skipped)
+        elif isinstance(node, ast.AsyncFunctionDef):
+            skipped.append(Skipped(node.name, node.lineno - 1,
+                                   f"`{node.name}` is a coroutine function (`async def`): "
+                                   f"tracecot runs plain functions and methods only."))
+            _nested(node, node.name, skipped)
         elif isinstance(node, ast.ClassDef):
+            receiver = _default_receiver(node)
+            yield node, node.name, "classdoc", top, None
             for sub in node.body:
-                if isinstance(sub, ast.FunctionDef) and any(
-                        isinstance(d, ast.Name) and d.id == "staticmethod"
-                        for d in sub.decorator_list):
-                    yield sub, f"{node.name}.{sub.name}", node
+                qual = f"{node.name}.{sub.name}" if hasattr(sub, "name") else node.name
+                if isinstance(sub, ast.FunctionDef):
+                    decos = {_decorator_name(d) for d in sub.decorator_list}
+                    if decos & _PROPERTY:
+                        skipped.append(Skipped(qual, sub.lineno - 1,
+                                               f"`{qual}` is a property: tracecot calls "
+                                               f"functions and methods, not attribute access."))
+                    elif sub.name == "__init__":
+                        skipped.append(Skipped(qual, sub.lineno - 1,
+                                               f"`{qual}` runs when `{node.name}(...)` creates "
+                                               f"an instance; tracecot calls the class's other "
+                                               f"methods on such an instance."))
+                    elif "staticmethod" in decos:
+                        yield sub, qual, "static", top, None
+                    elif "classmethod" in decos:
+                        yield sub, qual, "class", top, node.name
+                    else:
+                        yield sub, qual, "method", top, receiver
+                    _nested(sub, qual, skipped)
+                elif isinstance(sub, ast.AsyncFunctionDef):
+                    skipped.append(Skipped(qual, sub.lineno - 1,
+                                           f"`{qual}` is a coroutine method (`async def`): "
+                                           f"tracecot runs plain functions and methods only."))
+                elif isinstance(sub, ast.ClassDef):
+                    _nested(sub, node.name, skipped, inside_class=True)
 
 
-def _function_info(node: ast.FunctionDef, qual: str, lines: list[str],
-                   module_names: set[str] = frozenset()) -> FunctionInfo:
+def _nested(node: ast.AST, outer: str, skipped: list[Skipped], inside_class: bool = False) -> None:
+    """Defs inside a function (or a class inside a class): callable only as part of `outer`."""
+    try:
+        todo = list(ast.iter_child_nodes(node))
+        while todo:
+            n = todo.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if inside_class:
+                    why = (f"`{n.name}` belongs to a class nested in `{outer}`: tracecot calls "
+                           f"top-level functions and methods of top-level classes.")
+                else:
+                    why = (f"`{n.name}` is defined inside `{outer}`, so tracecot cannot call it "
+                           f"on its own: it runs as part of a call of `{outer}` (hover "
+                           f"`{outer}` to see that run).")
+                skipped.append(Skipped(n.name, n.lineno - 1, why))
+            todo.extend(ast.iter_child_nodes(n))
+    except RecursionError:
+        pass
+
+
+def _required(a: ast.arguments, skip_first: bool) -> tuple[list[str], int]:
+    positional = a.posonlyargs + a.args
+    params = [p.arg for p in positional + a.kwonlyargs]
+    required = len(positional) - len(a.defaults) + sum(d is None for d in a.kw_defaults)
+    if skip_first and positional:
+        params, required = params[1:], max(required - 1, 0)
+    return params, required
+
+
+def _default_receiver(cls: ast.ClassDef) -> str | None:
+    """`Cls()` when an instance can be made without arguments (as far as the source tells)."""
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+                None)
+    if init is not None:
+        return f"{cls.name}()" if _required(init.args, True)[1] == 0 else None
+    if any(_decorator_name(d) == "dataclass" for d in cls.decorator_list):
+        for n in cls.body:
+            if isinstance(n, ast.AnnAssign) and n.simple and n.value is None and \
+                    "ClassVar" not in ast.dump(n.annotation):
+                return None
+        return f"{cls.name}()"
+    bases = [b for b in cls.bases if not (isinstance(b, ast.Name) and b.id == "object")]
+    if bases or cls.keywords:
+        return None            # the constructor is inherited: we cannot tell what it needs
+    return f"{cls.name}()"
+
+
+def _function_info(node: ast.FunctionDef, qual: str, lines: list[str], kind: str = "function",
+                   receiver: str | None = None) -> FunctionInfo:
     def_line = node.lineno - 1
     text = lines[def_line] if def_line < len(lines) else ""
     m = re.search(r"\bdef\s+(" + re.escape(node.name) + r")\b", text)
     col = m.start(1) if m else 0
-    a = node.args
-    params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
-    positional = a.posonlyargs + a.args
-    required = len(positional) - len(a.defaults) + sum(d is None for d in a.kw_defaults)
-    info = FunctionInfo(name=qual, def_line=def_line,
+    params, required = _required(node.args, kind in ("method", "class"))
+    return FunctionInfo(name=qual, def_line=def_line,
                         name_range=(def_line, col, def_line, col + len(node.name)),
                         end_line=(node.end_lineno or node.lineno) - 1, params=params,
-                        required=required)
-    info.examples = doctest_examples(node, qual, lines, module_names)
-    return info
+                        required=required, kind=kind, default_receiver=receiver)
 
 
 def _module_names(tree: ast.Module) -> set[str]:
     """Names bound at module level (usable in argument expressions)."""
     names: set[str] = set()
-    for node in tree.body:
+    for node, _top in _module_level(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -212,25 +381,82 @@ def _called_name(call: ast.Call) -> str | None:
     return None
 
 
-def _call_example(call: ast.Call, text: str, names: set[str], module_names: set[str],
-                  accept_attr_tail: bool = False) -> tuple[str, str] | None:
-    called = _called_name(call)
-    if called is None:
-        return None
-    if called not in names:
-        tail = called.rsplit(".", 1)[-1]
-        if not (accept_attr_tail and "." in called and tail in names):
-            return None
-        called = tail
-    if not all(is_literalish(a, module_names) for a in call.args) or not all(
-            is_literalish(k.value, module_names) for k in call.keywords):
+def _kinds(names) -> dict[str, str]:
+    """{qualified name: kind}; a plain set of names means functions and static methods."""
+    if isinstance(names, dict):
+        return names
+    return {n: ("static" if "." in n else "function") for n in names}
+
+
+def _literal_call_args(call: ast.Call, names: set[str]) -> bool:
+    return all(is_literalish(a, names) for a in call.args) and all(
+        is_literalish(k.value, names) for k in call.keywords)
+
+
+def _class_name(node: ast.AST, in_test_file: bool) -> str | None:
+    """`Cls` for `Cls` (or `mod.Cls` in a test file)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if in_test_file and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.attr
+    return None
+
+
+def classify_call(call: ast.Call, text: str, names, module_names: set[str],
+                  in_test_file: bool = False, session: dict | None = None
+                  ) -> tuple[str, str | None, str, bool] | None:
+    """(function, receiver, args, via_session) when `call` calls one of the document's
+    functions or methods with arguments that can be evaluated in the module:
+    `f(1)`, `Shapes.area(2, 3)` (static), `Tree.build([1])` (classmethod, receiver `Tree`),
+    `Stack([1]).push(2)` (method, receiver `Stack([1])`), `s.pop()` with `s` a variable of a
+    doctest session (receiver: the expression that rebuilds `s`), and in test files also
+    `mod.f(1)` and `mod.Stack().push(1)`."""
+    kinds = _kinds(names)
+    f = call.func
+    function = receiver = None
+    via_session = False
+    if isinstance(f, ast.Name):
+        if kinds.get(f.id) == "function":
+            function = f.id
+    elif isinstance(f, ast.Attribute):
+        v = f.value
+        cname = _class_name(v, in_test_file)
+        if cname is not None and kinds.get(f"{cname}.{f.attr}") in ("static", "class"):
+            function = f"{cname}.{f.attr}"
+            receiver = cname if kinds[function] == "class" else None
+        elif isinstance(v, ast.Name) and session is not None and v.id in session:
+            var = session[v.id]
+            qual = f"{var.cls}.{f.attr}"
+            if var.cls and kinds.get(qual) == "method":
+                function, receiver, via_session = qual, var.expression(v.id), True
+        elif in_test_file and isinstance(v, ast.Name) and kinds.get(f.attr) == "function":
+            function = f.attr                               # mod.f(...)
+        elif isinstance(v, ast.Call):                       # Cls(...).method(...)
+            cname = _class_name(v.func, in_test_file)
+            vf = v.func
+            if isinstance(vf, ast.Attribute) and isinstance(vf.value, ast.Name) and \
+                    kinds.get(f"{vf.value.id}.{vf.attr}") == "class":
+                cname = vf.value.id                         # Cls.make(...).method(...)
+                if kinds.get(f"{cname}.{f.attr}") == "method" and \
+                        _literal_call_args(v, module_names):
+                    function, receiver = f"{cname}.{f.attr}", ast.get_source_segment(text, v)
+                cname = None
+            qual = f"{cname}.{f.attr}"
+            if cname is not None and kinds.get(qual) == "method" and \
+                    _literal_call_args(v, module_names):
+                seg = ast.get_source_segment(text, v)
+                fseg = ast.get_source_segment(text, v.func)
+                ctor = call_args_source(v, seg, fseg) if seg and fseg else None
+                if ctor is not None:
+                    function, receiver = qual, f"{cname}({ctor})"
+    if function is None or not _literal_call_args(call, module_names):
         return None
     seg = ast.get_source_segment(text, call)
     fseg = ast.get_source_segment(text, call.func)
     if seg is None or fseg is None:
         return None
     args = call_args_source(call, seg, fseg)
-    return None if args is None else (called, args)
+    return None if args is None else (function, receiver, args, via_session)
 
 
 def _node_range(node: ast.AST) -> Range:
@@ -248,8 +474,8 @@ def _char_range(rng: Range, lines: list[str]) -> Range:
     return (l0, conv(l0, c0), l1, conv(l1, c1))
 
 
-def _assert_example(node: ast.Assert, text: str, lines: list[str], names: set[str],
-                    module_names: set[str]) -> Example | None:
+def _assert_example(node: ast.Assert, text: str, lines: list[str], names,
+                    module_names: set[str], in_test_file: bool = False) -> Example | None:
     test = node.test
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1
             and isinstance(test.ops[0], ast.Eq)):
@@ -257,12 +483,12 @@ def _assert_example(node: ast.Assert, text: str, lines: list[str], names: set[st
     left, right = test.left, test.comparators[0]
     for call, expected in ((left, right), (right, left)):
         if isinstance(call, ast.Call):
-            got = _call_example(call, text, names, module_names)
+            got = classify_call(call, text, names, module_names, in_test_file)
             if got is not None and is_literalish(expected, module_names):
                 exp_text = ast.get_source_segment(text, expected)
                 if exp_text is None:
                     return None
-                return Example(function=got[0], args=got[1], expected=exp_text,
+                return Example(function=got[0], args=got[2], receiver=got[1], expected=exp_text,
                                origin="assert", line=node.lineno - 1,
                                expected_range=_char_range(_node_range(expected), lines))
     return None
@@ -275,53 +501,129 @@ _EXC = re.compile(r"^Traceback \(most recent call last\):.*?^(?P<name>[A-Za-z_][
                   re.M | re.S)
 
 
-def doctest_examples(node: ast.FunctionDef, qual: str, lines: list[str],
+@dataclass
+class _SessionVar:
+    """A variable of a doctest session: the class of its value (when known) and the
+    expressions that, evaluated in order, rebuild it (construction, then every later
+    statement that used it)."""
+    cls: str | None
+    steps: list[str]
+
+    def expression(self, name: str) -> str:
+        if len(self.steps) == 1:
+            return self.steps[0]
+        replay = ", ".join(f"({s})" for s in self.steps[1:])
+        return f"(lambda {name}: ({replay}, {name})[-1])({self.steps[0]})"
+
+
+def _value_class(value: ast.AST, kinds: dict[str, str], classes: set[str]) -> str | None:
+    """The class of `Cls(...)` or of `Cls.make(...)` (a classmethod of Cls)."""
+    if isinstance(value, ast.Call):
+        f = value.func
+        if isinstance(f, ast.Name) and f.id in classes:
+            return f.id
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+                kinds.get(f"{f.value.id}.{f.attr}") == "class":
+            return f.value.id
+    return None
+
+
+def doctest_examples(node: ast.AST, lines: list[str], names,
                      module_names: set[str] = frozenset()) -> list[Example]:
-    body = node.body
+    """Calls of the document's functions and methods in `node`'s docstring (a function, a
+    class or the module), run as a doctest session: `s = Stack()` then `s.push(1)` then
+    `s.pop()` gives `Stack.pop` an example whose receiver rebuilds `s` as it was."""
+    kinds = _kinds(names)
+    body = getattr(node, "body", None)
     if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)):
         return []
     doc_node = body[0].value
-    raw = doc_node.value
     try:
-        examples = _PARSER.get_examples(raw)
+        examples = _PARSER.get_examples(doc_node.value)
     except ValueError:      # inconsistent indentation etc.
         return []
     first = doc_node.lineno - 1   # line on which the string literal starts
+    classes = {k.rsplit(".", 1)[0] for k in kinds if "." in k} | (
+        set(module_names) & {n.split(".")[0] for n in kinds})
+    session: dict[str, _SessionVar] = {}
     out = []
-    simple = qual.rsplit(".", 1)[-1]
     for ex in examples:
-        try:
-            call = ast.parse(ex.source.strip(), mode="eval").body
-        except SyntaxError:
-            continue
-        if not isinstance(call, ast.Call):
-            continue
-        called = _called_name(call)
-        if called not in (qual, simple):
-            continue
-        if not all(is_literalish(a, module_names) for a in call.args) or not all(
-                is_literalish(k.value, module_names) for k in call.keywords):
-            continue
         src = ex.source.strip()
-        fseg = ast.get_source_segment(src, call.func) or ""
-        args = call_args_source(call, src, fseg)
-        if args is None:
+        try:
+            stmts = ast.parse(src).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            session.clear()       # cannot tell what it did to the session's variables
             continue
-        src_lines = ex.source.count("\n") or 1
         line = first + ex.lineno
-        want = ex.want.rstrip("\n")
-        expected, raises, rng = None, None, None
-        if want:
-            m = _EXC.match(want)
-            if m:
-                raises = m.group("name").rsplit(".", 1)[-1]
-            else:
-                expected = " ".join(w.strip() for w in want.splitlines())
-                rng = _want_range(lines, line + src_lines, want)
-        out.append(Example(function=qual, args=args, expected=expected, origin="doctest",
-                           line=line, expected_range=rng, raises=raises))
+        for k, stmt in enumerate(stmts):
+            last = k == len(stmts) - 1
+            try:
+                example = _session_statement(stmt, src, session, kinds, classes, module_names)
+            except RecursionError:
+                session.clear()
+                continue
+            if example is None:
+                continue
+            function, receiver, args, via_session, label = example
+            e = Example(function=function, args=args, receiver=receiver, origin="doctest",
+                        line=line, label=label if via_session else None)
+            want = ex.want.rstrip("\n") if last else ""
+            if want:
+                m = _EXC.match(want)
+                if m:
+                    e.raises = m.group("name").rsplit(".", 1)[-1]
+                else:
+                    e.expected = " ".join(w.strip() for w in want.splitlines())
+                    src_lines = ex.source.count("\n") or 1
+                    e.expected_range = _want_range(lines, line + src_lines, want)
+            out.append(e)
     return out
+
+
+def _session_statement(stmt: ast.stmt, src: str, session: dict[str, _SessionVar],
+                       kinds: dict[str, str], classes: set[str], module_names: set[str]):
+    """Update the session with one statement; the example it makes, if any:
+    (function, receiver, args, via_session, label)."""
+    mentioned = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    used = mentioned & session.keys()
+    seg = lambda n: ast.get_source_segment(src, n)  # noqa: E731
+    example = None
+    value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    if isinstance(value, ast.Call):
+        got = classify_call(value, src, kinds, module_names, session=session)
+        if got is not None:
+            example = (*got, seg(value))
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], ast.Name) and not used:
+        name = stmt.targets[0].id
+        text = seg(stmt.value)
+        if text is not None and is_literalish(stmt.value, module_names):
+            session[name] = _SessionVar(_value_class(stmt.value, kinds, classes), [text])
+        else:
+            session.pop(name, None)
+        return example
+    if value is not None and len(used) == 1:
+        # `s.push(1)` or `x = s.pop()`: replayed whenever `s` is needed later
+        (name,) = used
+        text = seg(value)
+        if text is not None and is_literalish(value, set(module_names) | {name}):
+            session[name].steps.append(text)
+        else:
+            session.pop(name)
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        session.pop(n.id, None)
+        return example
+    # Anything else that touches the session's variables: we no longer know their state.
+    for name in used:
+        session.pop(name, None)
+    for n in ast.walk(stmt):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            session.pop(n.id, None)
+    return example
 
 
 def _want_range(lines: list[str], start: int, want: str) -> Range | None:
@@ -341,9 +643,10 @@ def _want_range(lines: list[str], start: int, want: str) -> Range | None:
 # --------------------------------------------------------------------------- other files
 
 
-def examples_in_test_file(text: str, module_stem: str, names: set[str],
+def examples_in_test_file(text: str, module_stem: str, names,
                           where: str | None = None) -> list[Example]:
-    """Literal calls of `names` in a test file that imports `module_stem`."""
+    """Literal calls of `names` (a set of names, or {qualified name: kind}) in a test file
+    that imports `module_stem`."""
     if not re.search(r"^\s*(from\s+[\w.]*\b" + re.escape(module_stem) + r"\b|import\s+.*\b"
                      + re.escape(module_stem) + r"\b)", text, re.M):
         return []
@@ -351,24 +654,26 @@ def examples_in_test_file(text: str, module_stem: str, names: set[str],
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+    kinds = _kinds(names)
     lines = text.splitlines()
-    found: dict[tuple[str, str], Example] = {}
+    found: dict[str, Example] = {}
     try:
         nodes = list(ast.walk(tree))
+        for node in nodes:
+            if isinstance(node, ast.Assert):
+                ex = _assert_example(node, text, lines, kinds, set(), in_test_file=True)
+                if ex is not None:
+                    ex.origin, ex.where, ex.expected_range = "test", where, None
+                    found.setdefault(f"{ex.function}|{ex.run_args}", ex)
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                got = classify_call(node, text, kinds, set(), in_test_file=True)
+                if got is not None:
+                    e = Example(function=got[0], args=got[2], receiver=got[1], origin="test",
+                                line=node.lineno - 1, where=where)
+                    found.setdefault(f"{e.function}|{e.run_args}", e)
     except RecursionError:
-        return []
-    for node in nodes:
-        if isinstance(node, ast.Assert):
-            ex = _assert_example(node, text, lines, names, set())
-            if ex is not None:
-                ex.origin, ex.where, ex.expected_range = "test", where, None
-                found.setdefault((ex.function, ex.args), ex)
-    for node in nodes:
-        if isinstance(node, ast.Call):
-            got = _call_example(node, text, names, set(), accept_attr_tail=True)
-            if got is not None and got not in found:
-                found[got] = Example(function=got[0], args=got[1], origin="test",
-                                     line=node.lineno - 1, where=where)
+        pass
     return sorted(found.values(), key=lambda e: e.line or 0)
 
 
@@ -454,3 +759,40 @@ def args_of_call(call_text: str) -> tuple[str, str] | None:
         return None
     args = call_args_source(node, seg, fseg)
     return None if args is None else (name, args)
+
+
+def example_from_call(fn: "FunctionInfo", text: str, origin: str = "command") -> Example | None:
+    """The example a call written out in full stands for: `Stack([1]).push(2)` for the method
+    `Stack.push` (receiver `Stack([1])`), `Tree.build(3)` for a classmethod, `f(1)` or
+    `Shapes.area(2, 3)` otherwise. None when `text` is not a call of `fn`."""
+    src = text.strip()
+    try:
+        node = ast.parse(src, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    f = node.func
+    seg = ast.get_source_segment(src, node)
+    fseg = ast.get_source_segment(src, f)
+    args = call_args_source(node, seg, fseg) if seg and fseg else None
+    if args is None:
+        return None
+    method = fn.name.rsplit(".", 1)[-1]
+    if fn.is_method:
+        if not (isinstance(f, ast.Attribute) and f.attr == method):
+            return None
+        receiver = ast.get_source_segment(src, f.value)
+        if fn.kind == "class":
+            receiver = fn.cls
+        return None if receiver is None else Example(fn.name, args, origin=origin,
+                                                     receiver=receiver)
+    if _called_name(node) in (fn.name, method):
+        return Example(fn.name, args, origin=origin)
+    return None
+
+
+def input_text(e: Example) -> str:
+    """How an input is written where one string must say it all (command arguments, the
+    history file, suggestions): the arguments of a function, the whole call of a method."""
+    return e.args if e.receiver is None else e.source_call

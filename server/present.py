@@ -85,6 +85,25 @@ def _expected_text(trace: Trace) -> str:
 # --------------------------------------------------------------------------- hovers
 
 
+def no_input(fn) -> str:
+    """Hover of a function or method tracecot has no input for: what would give it one."""
+    simple = fn.name.rsplit(".", 1)[-1]
+    if fn.kind == "method" and not fn.default_receiver:
+        cls = fn.name.rsplit(".", 1)[0]
+        return (f"**tracecot** · {md_code(fn.name)} is a method, and `{cls}(...)` needs "
+                f"arguments, so tracecot needs an instance to call it on. Add a doctest such "
+                f"as `>>> {cls}(...).{simple}(...)`, an `assert {cls}(...).{simple}(...) == ...`, "
+                f"or run *Explain run* with the whole call.")
+    if fn.kind == "method":
+        call = f"{fn.default_receiver}.{simple}(...)"
+    elif fn.kind == "class":
+        call = f"{fn.name}(...)"
+    else:
+        call = f"{fn.name}(...)"
+    return (f"**tracecot** · no known input for {md_code(fn.name)} yet. Add a doctest "
+            f"(`>>> {call}`) or an `assert {call} == ...`, or run *Explain run* once.")
+
+
 @dataclass
 class StepLine:
     """One narrated step as the server shows it (0-based line)."""

@@ -19,8 +19,8 @@ from tracecot.tracer.schema import RunRequest, Trace
 
 from . import present
 from .explain import Explanation, check, narrate_trace, narrator_available
-from .inputs import Document, Example, FunctionInfo, identifier_at, is_valid_expression, \
-    line_of, parse_document
+from .inputs import Document, Example, FunctionInfo, example_from_call, identifier_at, \
+    input_text, is_valid_expression, line_of, parse_document
 from .model import ModelService, ModelUnavailable
 from .runs import History, Runner, make_request, request_key
 from .workspace import TestIndex, root_for
@@ -100,7 +100,7 @@ class Service:
         self.pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="tracecot-explain")
         self._docs: dict[str, Document] = {}
         self._histories: dict[str, History] = {}
-        self.selected: dict[tuple[str, str], str] = {}        # (uri, function) -> args
+        self.selected: dict[tuple[str, str], Example] = {}    # (uri, function) -> input
         self._expl: OrderedDict[tuple, Explanation] = OrderedDict()
         self._expl_pending: dict[tuple, asyncio.Future] = {}
         self._pred: OrderedDict[tuple, dict] = OrderedDict()
@@ -132,29 +132,36 @@ class Service:
         out: list[Example] = []
         chosen = self.selected.get((uri, fn.name))
         if chosen is not None:
-            out.append(Example(fn.name, chosen, origin="command"))
+            out.append(Example(fn.name, chosen.args, origin="command", receiver=chosen.receiver))
         if path and self.trusted:
-            out += [Example(fn.name, a, origin="history") for a in self.history(uri).get(path, fn.name)]
+            for a in self.history(uri).get(path, fn.name):
+                e = example_from_call(fn, a, "history") if fn.is_method else \
+                    Example(fn.name, a, origin="history")
+                if e is not None:
+                    out.append(e)
         out += doc.examples_for(fn.name)
         if with_tests and self.trusted and path:
             root = root_for(path, self.roots)
             try:
-                out += [e for e in self.tests.examples(root, path, {f.name for f in doc.functions})
-                        if e.function == fn.name]
+                kinds = {f.name: f.kind for f in doc.functions}
+                out += [e for e in self.tests.examples(root, path, kinds) if e.function == fn.name]
             except Exception:  # noqa: BLE001
                 log.exception("reading test files failed")
         seen, unique = set(), []
         for e in out:
             # An example with an expected value is worth more than the same call without one.
-            if e.args in seen:
+            if e.key in seen:
                 continue
-            better = next((x for x in out if x.args == e.args and x.expected is not None), None)
+            better = next((x for x in out if x.key == e.key and x.expected is not None), None)
             if better is not None and e.expected is None:
                 e = Example(**{**vars(better), "origin": e.origin})
-            seen.add(e.args)
+            seen.add(e.key)
             unique.append(e)
         if not unique and fn.required == 0 and not fn.params:
-            unique.append(Example(fn.name, "", origin="command"))
+            if not fn.is_method:
+                unique.append(Example(fn.name, "", origin="command"))
+            elif fn.default_receiver:
+                unique.append(Example(fn.name, "", origin="command", receiver=fn.default_receiver))
         return unique
 
     def origin_text(self, e: Example) -> str:
@@ -167,8 +174,8 @@ class Service:
     # ------------------------------------------------------------------ runs
     def request(self, uri: str, doc: Document, e: Example, expected: str | None = ...) -> RunRequest:
         exp = e.expected if expected is ... else expected
-        return make_request(doc.runnable, self.to_path(uri), e.function, e.args, self.settings,
-                            expected=exp)
+        return make_request(doc.runnable, self.to_path(uri), e.function, e.run_args,
+                            self.settings, expected=exp)
 
     async def run(self, uri: str, doc: Document, e: Example) -> Run:
         req = self.request(uri, doc, e)
@@ -253,6 +260,11 @@ class Service:
             if text.lstrip().startswith(("def ", "async def ")):
                 return f"**tracecot** · {doc.syntax.message}. Runs resume once the file parses."
             return None
+        skipped = doc.skipped_at(line)
+        if skipped is not None:
+            ident = identifier_at(text, col)
+            if ident is None or ident[0] in ("def", "async", skipped.name.rsplit(".", 1)[-1]):
+                return f"**tracecot** · {skipped.reason}"
         fn = doc.function_at(line)
         if fn is None:
             return None
@@ -270,9 +282,7 @@ class Service:
     async def hover_function(self, uri: str, doc: Document, fn: FunctionInfo) -> str:
         run, ex = await self.explained_primary(uri, doc, fn)
         if run is None:
-            return (f"**tracecot** · no known input for {present.md_code(fn.name)} yet. Add a "
-                    f"doctest (`>>> {fn.name}(...)`) or an `assert {fn.name}(...) == ...`, or "
-                    f"run *Explain run* once.")
+            return present.no_input(fn)
         note = None
         if not run.trace.ok:
             return present.hover_function(run.call, run.trace, [], None,
@@ -304,7 +314,7 @@ class Service:
             return present.prediction_line("loading")
         if m.state != "ready":
             return present.prediction_line(m.message)
-        key = (doc.digest, run.example.function, run.example.args)
+        key = (doc.digest, run.example.function, run.example.run_args)
         got = self._pred.get(key)
         if got is None:
             self._pred[key] = {"state": "predicting"}
@@ -319,7 +329,7 @@ class Service:
 
     async def _predict(self, key, code: str, e: Example) -> None:
         try:
-            p = await self.model.predict_output(code, e.function, e.args, mode="direct")
+            p = await self.model.predict_output(code, e.function, e.run_args, mode="direct")
             self._pred[key] = {"state": "done", "prediction": p.get("prediction") or "(no answer)",
                                "verified": bool(p.get("verified")), "actual": p.get("actual")}
         except ModelUnavailable as err:
@@ -359,7 +369,7 @@ class Service:
                 except asyncio.TimeoutError:
                     ex = None
         title = present.lens_title(run.call, run.trace, ex.verified if ex else None)
-        return title, {"uri": uri, "function": fn.name, "args": run.example.args,
+        return title, {"uri": uri, "function": fn.name, "args": input_text(run.example),
                        "line": fn.def_line}
 
     async def inlay_hints(self, uri: str, first: int, last: int) -> list[tuple[int, int, str]]:
@@ -414,7 +424,7 @@ class Service:
                 ln = e.line or 0
                 text = lines[ln] if ln < len(lines) else ""
                 rng = (ln, len(text) - len(text.lstrip()), ln, len(text.rstrip()))
-            data = {"kind": "mismatch", "function": e.function, "args": e.args}
+            data = {"kind": "mismatch", "function": e.function, "args": input_text(e)}
             actual = present.result_text(run.trace)
             if actual is not None and e.expected_range is not None and is_valid_expression(actual):
                 data.update(actual=actual, range=list(e.expected_range))
@@ -432,7 +442,7 @@ class Service:
         check = await self.runner.run(self.request(uri, doc, run.example, expected=result))
         if not (check.comparison and check.comparison.python_equal and not check.comparison.error):
             return None
-        return f"assert {run.call} == {result}", fn.after_line
+        return f"assert {run.example.source_call} == {result}", fn.after_line
 
     # ------------------------------------------------------------------ settings and trust
     def apply_settings(self, settings: Settings) -> list[str]:

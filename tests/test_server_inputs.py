@@ -63,7 +63,7 @@ def test_functions_and_ranges():
     doc = parse_document(SRC)
     assert doc.syntax is None
     names = [f.name for f in doc.functions]
-    assert names == ["histogram", "divide", "Shapes.area"]
+    assert names == ["histogram", "divide", "Shapes.area", "Shapes.method"]
     h = doc.function("histogram")
     assert h.def_line == 5 and h.name_range == (5, 4, 5, 13)
     assert h.end_line == 21
