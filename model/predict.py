@@ -214,35 +214,22 @@ class Predictor:
                              cancel: Callable[[], bool] | None = None,
                              max_new_tokens: int | None = None, seed: int | None = 0
                              ) -> list[list[Prediction]]:
-        if not tasks:
-            return []
-        specs = [P.output_prompt(t.code, t.function, t.args, mode) for t in tasks]
-        cfg = self._gen_config(specs[0], samples, temperature, max_new_tokens, seed)
-        gens = self._generate(specs, cfg, samples, cancel, self._hint("output", mode))
-        t0 = time.perf_counter()
-        preds: list[list[Prediction]] = []
         from tracecot.tracer.schema import RunRequest
-        reqs, where = [], []
-        for i, (task, spec, glist) in enumerate(zip(tasks, specs, gens)):
-            row = []
-            for j, g in enumerate(glist):
-                raw = spec.prefill + g.text
-                value = extract_output(raw, task.function)
-                p = Prediction("output", mode, task.function, task.args, value, False, raw=raw,
-                               first_token_s=g.first_token_s, tokens=g.tokens, finish=g.finish,
-                               prompt_tokens=g.prompt_tokens,
-                               latency_s=g.total_s,
-                               reasoning=split_reasoning(g.text) if mode == "cot" else None)
-                if value is None:
-                    p.error = "no answer found in the model's reply"
-                # The real call always runs, so `actual` is known even without an answer.
-                reqs.append(RunRequest(function=task.function, args=task.args, source=task.code,
-                                       timeout=self.timeout, expected=value))
-                where.append((i, j))
-                row.append(p)
-            preds.append(row)
-        traces = self._run_sandbox(reqs, preds)
-        for (i, j), trace in zip(where, traces):
+
+        def make(task: OutputTask, raw: str, g: Generation):
+            value = extract_output(raw, task.function)
+            p = _from_generation("output", mode, task.function, task.args, value, raw, g)
+            if value is None:
+                p.error = "no answer found in the model's reply"
+            # The real call always runs, so `actual` is known even without an answer.
+            return p, RunRequest(function=task.function, args=task.args, source=task.code,
+                                 timeout=self.timeout, expected=value)
+
+        specs = [P.output_prompt(t.code, t.function, t.args, mode) for t in tasks]
+        preds, checked = self._generate_and_run("output", tasks, specs, mode, make, samples,
+                                                temperature, cancel, max_new_tokens, seed)
+        t0 = time.perf_counter()
+        for (i, j), trace in checked:
             p = preds[i][j]
             p.run_status, p.actual = trace.status, _outcome_text(trace)
             cmp = trace.comparison
@@ -261,35 +248,22 @@ class Predictor:
                             cancel: Callable[[], bool] | None = None,
                             max_new_tokens: int | None = None, seed: int | None = 0
                             ) -> list[list[Prediction]]:
-        if not tasks:
-            return []
-        specs = [P.input_prompt(t.code, t.function, t.output, mode) for t in tasks]
-        cfg = self._gen_config(specs[0], samples, temperature, max_new_tokens, seed)
-        gens = self._generate(specs, cfg, samples, cancel, self._hint("input", mode))
-        t0 = time.perf_counter()
         from tracecot.tracer.schema import RunRequest
-        preds: list[list[Prediction]] = []
-        reqs, where = [], []
-        for i, (task, spec, glist) in enumerate(zip(tasks, specs, gens)):
-            row = []
-            for j, g in enumerate(glist):
-                raw = spec.prefill + g.text
-                args = extract_input(raw, task.function)
-                p = Prediction("input", mode, task.function, args, args, False, raw=raw,
-                               first_token_s=g.first_token_s, tokens=g.tokens, finish=g.finish,
-                               prompt_tokens=g.prompt_tokens,
-                               latency_s=g.total_s,
-                               reasoning=split_reasoning(g.text) if mode == "cot" else None)
-                if args is None:
-                    p.error = "no input found in the model's reply"
-                else:
-                    reqs.append(RunRequest(function=task.function, args=args, source=task.code,
-                                           timeout=self.timeout, expected=task.output))
-                    where.append((i, j))
-                row.append(p)
-            preds.append(row)
-        traces = self._run_sandbox(reqs, preds) if reqs else []
-        for (i, j), trace in zip(where, traces):
+
+        def make(task: InputTask, raw: str, g: Generation):
+            args = extract_input(raw, task.function)
+            p = _from_generation("input", mode, task.function, args, args, raw, g)
+            if args is None:
+                p.error = "no input found in the model's reply"
+                return p, None
+            return p, RunRequest(function=task.function, args=args, source=task.code,
+                                 timeout=self.timeout, expected=task.output)
+
+        specs = [P.input_prompt(t.code, t.function, t.output, mode) for t in tasks]
+        preds, checked = self._generate_and_run("input", tasks, specs, mode, make, samples,
+                                                temperature, cancel, max_new_tokens, seed)
+        t0 = time.perf_counter()
+        for (i, j), trace in checked:
             p = preds[i][j]
             p.run_status, p.actual = trace.status, _outcome_text(trace)
             cmp = trace.comparison
@@ -301,6 +275,32 @@ class Predictor:
                                          p.reasoning)
         self._add_verify_time(preds, time.perf_counter() - t0)
         return preds
+
+    def _generate_and_run(self, kind: str, tasks: Sequence, specs: list, mode: str, make,
+                          samples: int, temperature: float | None, cancel, max_new_tokens,
+                          seed) -> tuple[list[list[Prediction]], list]:
+        """Generate for every task, build each prediction and its check run with
+        `make(task, raw_reply, generation) -> (Prediction, RunRequest | None)`, run the checks.
+        Returns the predictions (one row per task) and [((task, sample), trace)]."""
+        if not tasks:
+            return [], []
+        cfg = self._gen_config(specs[0], samples, temperature, max_new_tokens, seed)
+        gens = self._generate(specs, cfg, samples, cancel, self._hint(kind, mode))
+        t0 = time.perf_counter()
+        preds: list[list[Prediction]] = []
+        reqs, where = [], []
+        for i, (task, spec, glist) in enumerate(zip(tasks, specs, gens)):
+            row = []
+            for j, g in enumerate(glist):
+                p, req = make(task, spec.prefill + g.text, g)
+                if req is not None:
+                    reqs.append(req)
+                    where.append((i, j))
+                row.append(p)
+            preds.append(row)
+        traces = self._run_sandbox(reqs, preds) if reqs else []
+        self._add_verify_time(preds, time.perf_counter() - t0)
+        return preds, list(zip(where, traces))
 
     def _run_sandbox(self, reqs: list, preds: list[list[Prediction]]) -> list:
         """Run the checks; if the sandbox itself fails, every prediction says so (unverified)."""
@@ -328,6 +328,15 @@ class Predictor:
         for row in preds:
             for p in row:
                 p.latency_s += seconds / count
+
+
+def _from_generation(kind: str, mode: str, function: str, args: str | None,
+                     value: str | None, raw: str, g: Generation) -> Prediction:
+    """An unverified prediction with the generation's text and timings."""
+    return Prediction(kind, mode, function, args, value, False, raw=raw,
+                      first_token_s=g.first_token_s, tokens=g.tokens, finish=g.finish,
+                      prompt_tokens=g.prompt_tokens, latency_s=g.total_s,
+                      reasoning=split_reasoning(g.text) if mode == "cot" else None)
 
 
 _DEFAULT: Predictor | None = None
