@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .narrate import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Analysis, Call, Claim, Narrative,
-                      TraceSummary, Unit, _join, _short, _tick, analyse, code_text, encode,
-                      event_value, fn_name, names_read, request_for)
+from .analysis import Analysis, Call, Unit, analyse, args_value, event_value, fn_name
+from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Narrative, Step,
+                        TraceSummary, join_words, outcome_claims, request_for, short, tick)
 from .schema import BIND, CALL, MUTATE, RAISE, RETURN, RunRequest, Trace
+from .source_lines import code_text, names_read
+from .values import encode
 
 MAX_STEPS = 40
 LOOP_VALUES = 8
@@ -40,7 +42,6 @@ class _Backward:
         self.untraceable = False
 
     def add(self, depth: int, line: int | None, md: str, plain: str, claims: list[Claim]):
-        from .narrate import Step
         self.steps.append(Step(len(self.steps) + 1, depth, line, md, claims, plain))
 
     def unit_at(self, index: int) -> Unit | None:
@@ -73,17 +74,17 @@ class _Backward:
             code = code_text(t.lines.get(e.line))
             claims = [Claim("returns", e.line, a.frame_of(frame).function, event_value(e),
                             root.end, frame)]
-            md = (f"The output {_tick(_short(e.value, VALUE_CHARS_MD))} is what "
-                  f"{_tick(t.function)} returns at line {e.line}: {_tick(code)}.")
+            md = (f"The output {tick(short(e.value, VALUE_CHARS_MD))} is what "
+                  f"{tick(t.function)} returns at line {e.line}: {tick(code)}.")
             pl = (f"The function returns at line {e.line} ({code}), and the output is "
-                  f"{_short(e.value, VALUE_CHARS_PLAIN)}.")
+                  f"{short(e.value, VALUE_CHARS_PLAIN)}.")
             self.add(0, e.line, md, pl, claims)
             return self.reads(frame, e.line, root.end, 1, self.unit_at(root.end))
         if t.status == "returned":       # the record stopped before the return
-            md = (f"The output {_tick(_short(t.result, VALUE_CHARS_MD))} cannot be traced "
+            md = (f"The output {tick(short(t.result, VALUE_CHARS_MD))} cannot be traced "
                   f"back: the trace stops after {len(a.events)} recorded events, before "
-                  f"{_tick(t.function)} returns.")
-            pl = (f"The output is {_short(t.result, VALUE_CHARS_PLAIN)}, but the trace stops "
+                  f"{tick(t.function)} returns.")
+            pl = (f"The output is {short(t.result, VALUE_CHARS_PLAIN)}, but the trace stops "
                   "before the return, so it cannot be traced back.")
             self.add(0, None, md, pl, [])
             self.untraceable = True
@@ -102,9 +103,9 @@ class _Backward:
         if t.status == "raised" and raise_i is not None:
             e = a.events[raise_i]
             code = code_text(t.lines.get(e.line))
-            where = "" if e.frame == frame else f" in {_tick(self.fname(e.frame))}"
+            where = "" if e.frame == frame else f" in {tick(self.fname(e.frame))}"
             claims = [Claim("raises", e.line, e.name, encode(e.text or ""), raise_i, e.frame)]
-            md = (f"The call raises {_tick(e.name)} at line {e.line}{where}: {_tick(code)}.")
+            md = (f"The call raises {tick(e.name)} at line {e.line}{where}: {tick(code)}.")
             pl = f"The exception {e.name} is raised at line {e.line} ({code})."
             self.add(0, e.line, md, pl, claims)
             return self.reads(e.frame, e.line, raise_i, 1, self.unit_at(raise_i))
@@ -133,20 +134,19 @@ class _Backward:
             end = self.a.events[c.end] if c.end is not None else None
             if e is None or end is None or end.kind != RETURN:
                 continue
-            from .narrate import args_value
             claims.append(Claim("calls", e.line, f.function if f else e.name,
                                 args_value(e.args), c.start, c.frame))
             claims.append(Claim("returns", end.line, f.function if f else e.name,
                                 event_value(end), c.end, c.frame))
             name = fn_name(f)
             shown = "lambda" if name == "the lambda" else name
-            args = ", ".join(f"{n}={_short(v, 40)}" for n, v in e.args or [])
-            parts_md.append(f"{_tick(f'{shown}({args})')} returns {_tick(_short(end.value))}")
-            parts_pl.append(f"{shown}({args}) returns {_short(end.value, VALUE_CHARS_PLAIN)}")
+            args = ", ".join(f"{n}={short(v, 40)}" for n, v in e.args or [])
+            parts_md.append(f"{tick(f'{shown}({args})')} returns {tick(short(end.value))}")
+            parts_pl.append(f"{shown}({args}) returns {short(end.value, VALUE_CHARS_PLAIN)}")
         if parts_md:
             more = f" (and {len(calls) - 4} more calls)" if len(calls) > 4 else ""
-            self.add(depth, unit.line, f"On line {unit.line}, " + _join(parts_md) + more + ".",
-                     f"On line {unit.line}, " + _join(parts_pl) + more + ".", claims)
+            self.add(depth, unit.line, f"On line {unit.line}, " + join_words(parts_md) + more + ".",
+                     f"On line {unit.line}, " + join_words(parts_pl) + more + ".", claims)
 
     # -- one variable
     def explain(self, item: _Item) -> list[_Item]:
@@ -192,21 +192,21 @@ class _Backward:
             claims.append(Claim("value", first.line, name, pv, chain[0], frame))
             if frame == a.root.frame:
                 self.params.append((name, pv))
-                md_parts.append(f"{_tick(name)} is an argument of the call: "
-                                f"{_tick(f'{name} = {_short(pv)}')}")
+                md_parts.append(f"{tick(name)} is an argument of the call: "
+                                f"{tick(f'{name} = {short(pv)}')}")
                 pl_parts.append(f"{name} is an argument: {name} = "
-                                f"{_short(pv, VALUE_CHARS_PLAIN)}")
+                                f"{short(pv, VALUE_CHARS_PLAIN)}")
             else:
                 f = a.frame_of(frame)
                 caller = a.frame_of(f.parent) if f.parent is not None else None
                 site = code_text(t.lines.get(f.call_line)) if f.call_line else ""
-                md_parts.append(f"{_tick(name)} is an argument of {_tick(fn_name(f))}: "
-                                f"{_tick(f'{name} = {_short(pv)}')}")
+                md_parts.append(f"{tick(name)} is an argument of {tick(fn_name(f))}: "
+                                f"{tick(f'{name} = {short(pv)}')}")
                 pl_parts.append(f"{name} is an argument of {fn_name(f)}: {name} = "
-                                f"{_short(pv, VALUE_CHARS_PLAIN)}")
+                                f"{short(pv, VALUE_CHARS_PLAIN)}")
                 if caller is not None and f.call_line is not None:
-                    caller_md = (f"; {_tick(fn_name(f))} was called at line {f.call_line} by "
-                                 f"{_tick(site)} in {_tick(fn_name(caller))}")
+                    caller_md = (f"; {tick(fn_name(f))} was called at line {f.call_line} by "
+                                 f"{tick(site)} in {tick(fn_name(caller))}")
                     caller_pl = (f"; {fn_name(f)} was called at line {f.call_line} ({site}) "
                                  f"in {fn_name(caller)}")
                     for n in names_read(t.lines.get(f.call_line, "")):
@@ -217,11 +217,11 @@ class _Backward:
                 loop_binds[: LOOP_VALUES - 2] + loop_binds[-2:]
             claims.extend(Claim("binds", first.line, name, event_value(a.events[i]), i, frame)
                           for i in pick)
-            shown = [_short(event_value(a.events[i]), 40) for i in pick]
+            shown = [short(event_value(a.events[i]), 40) for i in pick]
             if len(loop_binds) > len(pick):
                 shown = shown[: LOOP_VALUES - 2] + ["…"] + shown[-2:]
             code = code_text(t.lines.get(first.line))
-            md_parts.append(f"{_tick(name)} is the loop variable of {_tick(code)} (line "
+            md_parts.append(f"{tick(name)} is the loop variable of {tick(code)} (line "
                             f"{first.line}); it took " + ", ".join(shown))
             pl_parts.append(f"{name} is the loop variable at line {first.line}; it took the "
                             "values " + ", ".join(x.replace("…", "...") for x in shown))
@@ -233,9 +233,9 @@ class _Backward:
             kind = "binds" if first.kind == BIND else "mutates"
             claims.append(Claim(kind, line, name, event_value(first), chain[0], frame))
             verb = "was set to" if first.kind == BIND else "was changed in place to"
-            md_parts.append(f"{_tick(name)} {verb} {_tick(_short(event_value(first)))} at line "
-                            f"{line} by {_tick(code)}")
-            pl_parts.append(f"{name} {verb} {_short(event_value(first), VALUE_CHARS_PLAIN)} at "
+            md_parts.append(f"{tick(name)} {verb} {tick(short(event_value(first)))} at line "
+                            f"{line} by {tick(code)}")
+            pl_parts.append(f"{name} {verb} {short(event_value(first), VALUE_CHARS_PLAIN)} at "
                             f"line {line} ({code})")
             nxt.extend(self._reads_of(frame, line, evs[-1], depth, name, nxt))
             if len(evs) > 1:
@@ -252,7 +252,7 @@ class _Backward:
                 claims.append(Claim("binds" if e_last.kind == BIND else "mutates", line, name,
                                     event_value(e_last), evs[-1], frame))
                 code = code_text(t.lines.get(line))
-                where_md.append(f"line {line} ({_tick(code)})")
+                where_md.append(f"line {line} ({tick(code)})")
                 where_pl.append(f"line {line} ({code})")
                 nxt.extend(self._reads_of(frame, line, evs[-1], depth, name, nxt))
                 if len(evs) == 1:
@@ -263,15 +263,15 @@ class _Backward:
             if len(loops) == 1 and None not in loops:
                 loop_txt = f" in the loop at line {loops.pop()}"
             final = event_value(a.events[chain[-1]])
-            md_parts.append(f"then {verb} at {_join(where_md)}{loop_txt}, ending as "
-                            f"{_tick(_short(final))}")
-            pl_parts.append(f"then {verb} at {_join(where_pl)}{loop_txt}, ending as "
-                            f"{_short(final, VALUE_CHARS_PLAIN)}")
-        in_fn = "" if frame == a.root.frame else f" (in {_tick(self.fname(frame))})"
+            md_parts.append(f"then {verb} at {join_words(where_md)}{loop_txt}, ending as "
+                            f"{tick(short(final))}")
+            pl_parts.append(f"then {verb} at {join_words(where_pl)}{loop_txt}, ending as "
+                            f"{short(final, VALUE_CHARS_PLAIN)}")
+        in_fn = "" if frame == a.root.frame else f" (in {tick(self.fname(frame))})"
         in_fn_pl = "" if frame == a.root.frame else f" (in {self.fname(frame)})"
         reads = [x.name for x in nxt if x.frame == frame]
-        tail_md = f"; these lines read {_join([_tick(r) for r in reads])}" if reads else ""
-        tail_pl = f"; these lines read {_join(reads)}" if reads else ""
+        tail_md = f"; these lines read {join_words([tick(r) for r in reads])}" if reads else ""
+        tail_pl = f"; these lines read {join_words(reads)}" if reads else ""
         md = ", ".join(md_parts) + in_fn + caller_md + tail_md + "."
         pl = ", ".join(pl_parts) + in_fn_pl + caller_pl + tail_pl + "."
         self.add(depth, a.events[chain[-1]].line, md, pl, claims)
@@ -307,36 +307,29 @@ class _Backward:
 
     def conclusion(self) -> tuple[str, str, list[Claim]]:
         t = self.t
-        if t.status == "returned":
-            claims = [Claim("result", None, t.function, t.result, None, None)]
-        elif t.status == "raised" and t.exception is not None:
-            ex = t.exception
-            claims = [Claim("exception", ex.line, ex.type, encode(ex.message), None, None)]
-        else:
-            err = t.error
-            msg = err.message if err else "the run failed"
-            claims = [Claim("error", err.line if err else None, err.kind if err else None,
-                            None, None, None)]
+        claims = outcome_claims(t)
+        if claims[0].kind == "error":
+            msg = t.error.message if t.error else "the run failed"
             return f"The run stopped: {msg}", f"The run stopped: {msg}", claims
         what = "output" if t.status == "returned" else "exception"
         if self.untraceable:
-            return (f"So {_tick(t.call)} returns {_tick(_short(t.result, 400))}.",
-                    f"So the function returns {_short(t.result, 100_000)}.", claims)
+            return (f"So {tick(t.call)} returns {tick(short(t.result, 400))}.",
+                    f"So the function returns {short(t.result, 100_000)}.", claims)
         if self.params:
             md = (f"So the {what} comes from the argument"
                   f"{'s' if len(self.params) > 1 else ''} "
-                  + _join([_tick(f"{n} = {_short(v)}") for n, v in self.params]) + ".")
+                  + join_words([tick(f"{n} = {short(v)}") for n, v in self.params]) + ".")
             pl = (f"So the {what} comes from the argument"
                   f"{'s' if len(self.params) > 1 else ''} "
-                  + _join([f"{n} = {_short(v, VALUE_CHARS_PLAIN)}" for n, v in self.params])
+                  + join_words([f"{n} = {short(v, VALUE_CHARS_PLAIN)}" for n, v in self.params])
                   + ".")
         else:
             md = pl = f"So no argument's value flows into the {what}."
         unused = [n for n, _ in t.args if n not in {p for p, _ in self.params}]
         if self.params and unused:
-            md += (" The value of " + _join([_tick(n) for n in unused]) + " does not flow "
+            md += (" The value of " + join_words([tick(n) for n in unused]) + " does not flow "
                    "into it (it may still decide which lines run).")
-            pl += (" The value of " + _join(unused) + " does not flow into it (it may still "
+            pl += (" The value of " + join_words(unused) + " does not flow into it (it may still "
                    "decide which lines run).")
         return md, pl, claims
 

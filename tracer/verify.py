@@ -16,10 +16,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from .narrate import (Analysis, Claim, LoopRun, Narrative, TraceSummary, analyse, args_value,
-                      branch_header, event_value)
+from .analysis import Analysis, LoopRun, analyse, args_value, event_value
+from .narrative import Claim, Narrative, TraceSummary
 from .schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD,
                      RunRequest, Trace)
+from .source_lines import branch_header
 from .values import canonical_key, encode, render
 
 __all__ = ["ClaimVerdict", "Verification", "verify", "verify_many", "Facts", "verify_text",
