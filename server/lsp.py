@@ -471,6 +471,14 @@ def main(argv: list[str]) -> int:
                         handlers=handlers,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    proto_out = None
+    if not ns.tcp:
+        # Keep the protocol on a private descriptor; fd 1 becomes stderr (before debugpy
+        # starts its adapter process, which inherits our descriptors).
+        proto_out = os.fdopen(os.dup(1), "wb")
+        sys.stdout.flush()
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
     if ns.debugpy:
         try:
             import debugpy
@@ -478,15 +486,15 @@ def main(argv: list[str]) -> int:
             print("tracecot serve: --debugpy needs the debugpy package "
                   "(pip install debugpy) in this interpreter", file=sys.stderr)
             return 2
-        debugpy.listen(("127.0.0.1", ns.debugpy))
+        try:
+            debugpy.listen(("127.0.0.1", ns.debugpy))
+        except Exception as e:  # noqa: BLE001 - e.g. the port is taken
+            print(f"tracecot serve: debugpy cannot listen on 127.0.0.1:{ns.debugpy}: {e}",
+                  file=sys.stderr)
+            return 2
         log.info("debugpy listening on 127.0.0.1:%d", ns.debugpy)
     if ns.tcp:
         server.start_tcp(ns.host, ns.port)
         return 0
-    # Keep the protocol on a private descriptor; fd 1 becomes stderr.
-    proto_out = os.fdopen(os.dup(1), "wb")
-    sys.stdout.flush()
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
     server.start_io(sys.stdin.buffer, proto_out)
     return 0

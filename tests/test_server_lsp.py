@@ -439,16 +439,61 @@ async def test_untrusted_workspace_runs_nothing(untrusted: LanguageClient, works
     assert md.startswith("**tracecot** · `histogram(") and "✓ verified" in md
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lsp_message(obj: dict) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_serve_with_debugpy():
+    """`tracecot serve --debugpy PORT`: a debugger can attach to the server itself, and the
+    LSP stream on stdout stays clean."""
+    pytest.importorskip("debugpy")
+    port = _free_port()
+    proc = subprocess.Popen([*H.SERVER_COMMAND, "--debugpy", str(port)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        dap = _Dap(port)
+        dap.request("initialize", clientID="t", adapterID="debugpy")
+        proc.stdin.write(_lsp_message({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                       "params": {"capabilities": {}, "processId": None}}))
+        proc.stdin.write(_lsp_message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+        proc.stdin.write(_lsp_message({"jsonrpc": "2.0", "method": "exit"}))
+        proc.stdin.flush()
+        dap.sock.close()
+        out, _ = proc.communicate(timeout=60)
+        # nothing but LSP messages on stdout
+        rest, answers = out, []
+        while rest:
+            head, sep, rest = rest.partition(b"\r\n\r\n")
+            assert sep and head.startswith(b"Content-Length: "), out[:300]
+            n = int(head.split(b"\r\n")[0].split(b":")[1])
+            answers.append(json.loads(rest[:n]))
+            rest = rest[n:]
+        assert [a.get("id") for a in answers if "id" in a] == [1, 2]
+        assert "tracecot.server.explainRun" in json.dumps(answers[0])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.mark.filterwarnings("ignore")
 def test_serve_options(tmp_path):
     env = {**os.environ, "PYTHONPATH": ""}
-    out = subprocess.run([*H.SERVER_COMMAND, "--debugpy", "5999"], capture_output=True,
-                         text=True, timeout=60, env=env)
     try:
         import debugpy  # noqa: F401
     except ImportError:
+        out = subprocess.run([*H.SERVER_COMMAND, "--debugpy", "5999"], capture_output=True,
+                             text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
         assert out.returncode == 2 and "needs the debugpy package" in out.stderr
-    assert out.stdout == ""
+        assert out.stdout == ""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -476,3 +521,123 @@ def test_serve_options(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+class _Dap:
+    """A minimal Debug Adapter Protocol client (what VS Code's debugger UI does)."""
+
+    def __init__(self, port: int):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "debugpy never listened"
+                time.sleep(0.1)
+        self.buf, self.seq, self.pending = b"", 0, []
+
+    def send(self, command: str, **arguments) -> int:
+        self.seq += 1
+        body = json.dumps({"seq": self.seq, "type": "request", "command": command,
+                           "arguments": arguments}).encode()
+        self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return self.seq
+
+    def _read(self) -> dict:
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            assert chunk, "debugpy closed the connection"
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        length = int(head.split(b":")[1])
+        while len(rest) < length:
+            chunk = self.sock.recv(65536)
+            assert chunk, "debugpy closed the connection"
+            rest += chunk
+        self.buf = rest[length:]
+        return json.loads(rest[:length])
+
+    def wait(self, pred) -> dict:
+        for i, msg in enumerate(self.pending):
+            if pred(msg):
+                return self.pending.pop(i)
+        while True:
+            msg = self._read()
+            if pred(msg):
+                return msg
+            self.pending.append(msg)
+
+    def request(self, command: str, **arguments) -> dict:
+        seq = self.send(command, **arguments)
+        got = self.wait(lambda m: m.get("type") == "response" and m.get("request_seq") == seq)
+        assert got["success"], got
+        return got.get("body") or {}
+
+    def event(self, name: str) -> dict:
+        return self.wait(lambda m: m.get("type") == "event" and m.get("event") == name)
+
+
+async def test_debug_run_stops_in_exactly_this_run(client: LanguageClient, workspace):
+    """The configuration debugRun answers, launched under debugpy as VS Code's Python debugger
+    does, stops on a breakpoint in the function with the run's arguments."""
+    pytest.importorskip("debugpy")
+    got = await H.command(client, "tracecot.server.debugRun",
+                          {"uri": client.ex_uri, "function": "total", "args": "4"})
+    config = got["configuration"]
+    assert config["type"] == "debugpy" and config["request"] == "launch"
+    assert (config["program"], config["args"], config["cwd"]) == (
+        got["program"], got["args"], got["cwd"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "debugpy", "--listen", f"127.0.0.1:{port}",
+                             "--wait-for-client", config["program"], *config["args"]],
+                            cwd=config["cwd"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        dap = await asyncio.to_thread(_Dap, port)
+        path = str(workspace / "ex.py")
+        body_line = _line("    t = 0") + 1            # DAP lines are 1-based
+
+        def session():
+            dap.request("initialize", clientID="tracecot-test", adapterID="debugpy",
+                        linesStartAt1=True, columnsStartAt1=True, pathFormat="path")
+            attach = dap.send("attach", justMyCode=True)
+            dap.event("initialized")
+            bps = dap.request("setBreakpoints", source={"path": path},
+                              breakpoints=[{"line": body_line}])
+            assert bps["breakpoints"][0]["verified"], bps
+            dap.request("configurationDone")
+            dap.wait(lambda m: m.get("type") == "response" and m.get("request_seq") == attach)
+            while True:                 # the launcher stops once before the call; go on
+                stopped = dap.event("stopped")["body"]
+                tid = stopped["threadId"]
+                frame = dap.request("stackTrace", threadId=tid, levels=1)["stackFrames"][0]
+                if frame["source"].get("path") == path:
+                    break
+                dap.request("continue", threadId=tid)
+            scopes = dap.request("scopes", frameId=frame["id"])["scopes"]
+            local = dap.request("variables", variablesReference=scopes[0]["variablesReference"])
+            values = {v["name"]: v["value"] for v in local["variables"]}
+            dap.request("continue", threadId=tid)
+            dap.request("disconnect", terminateDebuggee=False)
+            return frame, values
+        frame, values = await asyncio.wait_for(asyncio.to_thread(session), 60)
+        assert frame["name"] == "total" and frame["line"] == body_line
+        assert values.get("n") == "4"
+        out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+        assert proc.returncode == 0, err
+        assert "total(4) returned 6" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_unsaved_changes_are_not_debugged(client: LanguageClient, workspace):
+    H.change_doc(client, client.ex_uri, EX.replace("t += v", "t += 2 * v"), 50)
+    got = await H.command(client, "tracecot.server.debugRun",
+                          {"uri": client.ex_uri, "function": "total", "args": "4"})
+    assert "save the file first" in got["error"]
+    H.change_doc(client, client.ex_uri, EX, 51)

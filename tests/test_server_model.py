@@ -90,3 +90,95 @@ async def test_tiny_model_predicts_and_is_checked(tiny: LanguageClient, workspac
         await asyncio.sleep(0.5)
     assert "model predicted" in md and ("✓" in md.rsplit("model predicted", 1)[1]
                                         or "✗" in md.rsplit("model predicted", 1)[1])
+
+
+# ---------------------------------------------------------------------- the real base model
+
+REAL_SRC = ('def same(x):\n    return x\n\n\n'
+            'def shout(s):\n    out = s.upper() + "!"\n    return out\n\n\n'
+            'assert same(5) == 5\n'
+            'assert shout("hi") == "HI!"\n')
+
+
+@pytest.fixture(scope="module")
+def real_workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("realmodel")
+    (root / "r.py").write_text(REAL_SRC)
+    return root
+
+
+@pytest_lsp.fixture(scope="module", config=CONFIG)
+async def real(lsp_client: LanguageClient, real_workspace):
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    H.install_handlers(lsp_client)
+    await lsp_client.initialize_session(H.init_params(
+        real_workspace, model={"path": "", "adapter": "", "enabled": True}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _prediction(md: str) -> tuple[str, str, str | None]:
+    """(predicted value, mark, actual) from a hover's `model predicted `X` ✓|✗ (actual `Y`)`."""
+    import re
+    m = re.search(r"model predicted `(.*?)` ([✓✗])(?: \(actual `(.*?)`\))?", md)
+    assert m, md
+    return m.group(1), m.group(2), m.group(3)
+
+
+@pytest.mark.slow
+async def test_real_model_through_the_server(real: LanguageClient, real_workspace):
+    """The shipped SmolLM2 base model loads in the worker process while the server goes on
+    answering; then hovers show its prediction, marked ✓/✗ against the real result."""
+    import ast
+    uri = H.open_doc(real, real_workspace / "r.py")
+    assert await _until(lambda: any(s["state"] == "modelLoading" for s in real.statuses), 60)
+    start = next(i for i, s in enumerate(real.statuses) if s["state"] == "modelLoading")
+
+    def ready():
+        return any(s["state"] == "ready" and not s.get("message")
+                   for s in real.statuses[start:])
+    # The model is loading in its worker: hovers and commands are answered meanwhile.
+    md = await H.hover(real, uri, 0, 5, timeout=60)
+    loaded_before_the_answer = ready()
+    assert md.startswith("**tracecot** · `same(5)` → `5`") and "✓ verified" in md
+    if not loaded_before_the_answer:
+        assert "*model: loading…*" in md, md
+    got = await H.command(real, "tracecot.server.explainRun",
+                          {"uri": uri, "function": "shout", "args": "'ab'"}, timeout=60)
+    assert got["title"] == "shout('ab') → 'AB!'"
+    print(f"\nanswered while the model loaded: hover {not loaded_before_the_answer}, "
+          f"explainRun {not ready()}")
+    assert await _until(ready, 600), real.statuses
+    assert not any("model not available" in (s.get("message") or "") for s in real.statuses)
+    for line, call in ((0, "same(5)"), (4, "shout('ab')")):    # the explained run is selected
+        md = None
+        for _ in range(240):          # the prediction runs in the worker; hovers poll it
+            md = await H.hover(real, uri, line, 5, timeout=60)
+            if "model predicted" in md:
+                break
+            assert "model: predicting…" in md, md
+            await asyncio.sleep(0.5)
+        assert f"`{call}` →" in md
+        predicted, mark, actual = _prediction(md)
+        real_value = ast.literal_eval(md.split("→ `", 1)[1].split("`", 1)[0])
+        try:
+            right = ast.literal_eval(predicted) == real_value
+        except (ValueError, SyntaxError):
+            right = False
+        assert mark == ("✓" if right else "✗"), md
+        if mark == "✗":
+            assert actual is not None and ast.literal_eval(actual) == real_value
+        print(f"\n{call}: model predicted {predicted} {mark}")
+    # predictOutput: the model's chain of thought, checked sentence by sentence
+    got = await H.command(real, "tracecot.server.predictOutput",
+                          {"uri": uri, "function": "shout", "args": "'ok'"}, timeout=300)
+    assert got["actual"] == "'OK!'" and isinstance(got["verified"], bool)
+    try:
+        right = ast.literal_eval(got["prediction"]) == "OK!"
+    except (ValueError, SyntaxError):
+        right = False
+    assert got["verified"] == right, got
+    assert all(r["verdict"] in ("ok", "wrong", "unchecked") for r in got["reasoning"])
+    print(f"predictOutput shout('ok'): {got['prediction']!r} verified={got['verified']}, "
+          f"{len(got['reasoning'])} reasoning sentences")
