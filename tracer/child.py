@@ -1,14 +1,20 @@
 """Inside the forked child: lock the process down, load the user's module, trace one call.
 
-`main` never returns: it writes one JSON message (the trace) to the result pipe and leaves with
-os._exit. Every way of ending early (step cap, soft deadline, os._exit in user code, memory
-exhaustion) still writes what was recorded so far.
+`main` never returns: it writes one JSON message (the trace) to the result pipe, followed by an
+end line carrying a MAC of it (keyed by a per-run secret from the fork server, see
+forkserver.py), and leaves with os._exit. Every way of ending early (step cap, soft deadline,
+os._exit in user code, memory exhaustion) still writes what was recorded so far.
+
+Nothing here runs user code outside the traced call: the exception the function raised is
+described from its class and arguments through the value encoder (its __str__ is not called).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import gc
+import hashlib
 import inspect
 import json
 import os
@@ -20,19 +26,50 @@ from . import guards
 from .capture import Recorder, SettraceBackend
 from .schema import SCHEMA_VERSION
 from .trace_export import analyse_names, build_trace, hottest_line_message
-from .values import RESULT_LIMITS, encode, values_equal
+from .values import RESULT_LIMITS, encode, exception_message, values_equal
 
 _real_exit = os._exit
 _real_settrace = sys.settrace
 RESULT_CAP = 24 * 1024 * 1024      # bytes of JSON; the parent reads at most a little more
+END_PREFIX = b'{"phase":"end","mac":"'   # the line after the trace: its MAC, then the exit
+MAC_BYTES = 16
+_type_name = type.__dict__["__name__"].__get__
+_exc_traceback = BaseException.__dict__["__traceback__"].__get__
+
+
+def trace_mac(key_or_state, data: bytes) -> str:
+    """MAC of a trace line: blake2b keyed with the run's secret (or a keyed state to copy)."""
+    if isinstance(key_or_state, bytes):
+        h = hashlib.blake2b(key=key_or_state, digest_size=MAC_BYTES)
+    else:
+        h = key_or_state.copy()
+    h.update(data)
+    return h.hexdigest()
+
+
+def soft_deadline_margin(timeout: float) -> float:
+    """How long before the timeout the tracer stops the run itself (and writes the partial
+    trace), leaving that long plus the fork server's grace to build and write it."""
+    return max(0.25, min(0.5, 0.3 * timeout))
+
+
+def soft_deadline(started: float, timeout: float, now: float) -> float:
+    """The time.monotonic() value at which the tracer stops the call: `timeout` minus the
+    margin after the run started (the fork server's own clock for the run), but never less
+    than 50 ms into the call."""
+    return max(started + timeout - soft_deadline_margin(timeout), now + 0.05)
 
 
 class _Run:
     """Everything the child knows about the run, so any exit path can report it."""
 
-    def __init__(self, req: dict, result_fd: int):
+    def __init__(self, req: dict, result_fd: int, mac_state=None):
         self.req = req
         self.fd = result_fd
+        # A keyed hash state, not the key: copied to sign the trace. (User code that goes
+        # looking through this process's memory can still find it; see README "Sandbox".)
+        self._mac = mac_state
+        self.reserve = bytearray(256 * 1024)   # freed on MemoryError so the report can be written
         self.rec: Recorder | None = None
         self.backend = None
         self.source_lines: list[str] = []
@@ -54,6 +91,32 @@ class _Run:
                 self.backend.uninstall()
             except Exception:
                 pass
+        try:
+            raw = self._payload(fields)
+        except MemoryError:
+            self.release_memory()        # what the recorder kept alive, then try again
+            try:
+                raw = self._payload(fields)
+            except MemoryError:          # still too much: the outcome without the events
+                events = getattr(self.rec, "events", None)
+                if type(events) is list:
+                    events.clear()       # in place: other frames of ours hold the recorder
+                self.rec = None
+                gc.collect()
+                raw = self._payload({**fields, "truncated": True})
+        mac = trace_mac(self._mac, raw) if self._mac is not None else "0" * (2 * MAC_BYTES)
+        raw += b"\n" + END_PREFIX + mac.encode("ascii") + b'"}\n'
+        view = memoryview(raw)
+        while view:
+            try:
+                n = os.write(self.fd, view)
+            except OSError:
+                break
+            view = view[n:]
+        _real_exit(0)
+
+    def _payload(self, fields: dict) -> bytes:
+        """The trace line (without its newline)."""
         data = dict(self.base)
         data.update(fields)
         data["stdout"] = "".join(self.stdout) + ("\n[output truncated]" if self.out_truncated else "")
@@ -66,15 +129,27 @@ class _Run:
             data["events"] = data["events"][: len(data["events"]) // 2]
             data["truncated"] = True
             payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        raw = payload.encode("utf-8", "surrogatepass") + b"\n"
-        view = memoryview(raw)
-        while view:
+        return payload.encode("utf-8", "surrogatepass")
+
+    def release_memory(self, tb=None) -> None:
+        """After a MemoryError: free the reserve, the locals of the finished frames in the
+        traceback `tb` (whoever else holds those frames: the recorder does), and the objects
+        the recorder keeps alive (objects numbered for identity, frame states with their
+        snapshots), so that the partial trace, which needs none of them, can be built."""
+        self.reserve = None
+        while tb is not None:
             try:
-                n = os.write(self.fd, view)
-            except OSError:
-                break
-            view = view[n:]
-        _real_exit(0)
+                tb.tb_frame.clear()
+            except RuntimeError:     # still running: one of ours
+                pass
+            tb = tb.tb_next
+        rec = self.rec
+        if rec is not None:
+            for name in ("_keep", "states", "refs"):
+                held = getattr(rec, name, None)
+                if type(held) is list or type(held) is dict:
+                    held.clear()
+        gc.collect()   # frames and their tracers form cycles
 
     def fail(self, kind: str, message: str, line: int | None = None) -> None:
         self.finish(status="error", error={"kind": kind, "message": message, "line": line})
@@ -160,12 +235,7 @@ def _lockdown(run: _Run, tmpdir: str) -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    for fd in range(3, 256):
-        if fd != run.fd:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    # Every other descriptor was closed by the fork server (forkserver._private_result_fd).
     os.chdir(tmpdir)
     os.environ["TMPDIR"] = tmpdir
     sys.stdin = None
@@ -255,15 +325,29 @@ def _user_line(tb, filename: str) -> int | None:
     return line
 
 
-def main(req: dict, result_fd: int, tmpdir: str) -> None:
-    run = _Run(req, result_fd)
+def main(req: dict, result_fd: int, tmpdir: str, key_box: list | None = None,
+         started: float | None = None) -> None:
+    """`key_box`: a one-item list holding the run's secret, emptied here so that no frame keeps
+    it; `started`: time.monotonic() when the fork server started the run."""
+    key = key_box.pop() if key_box else os.urandom(MAC_BYTES)
+    run = _Run(req, result_fd, hashlib.blake2b(key=key, digest_size=MAC_BYTES))
+    del key
+    run.started = time.monotonic() if started is None else started
+    failure = None
     try:
         _main(run, tmpdir)
-    except MemoryError:
+    except MemoryError as e:
+        failure = "memory"
+        run.release_memory(_exc_traceback(e))
+    except BaseException as e:   # a bug of ours must still produce an answer
+        failure = f"{_type_name(type(e))}: {exception_message(e, 500)}"
+    # Out of the handler: the exception, its traceback and the frames it held are gone.
+    if failure == "memory":
+        run.release_memory()
         run.fail("memory_limit", f"the run used more than its memory limit "
                                  f"({req['memory_mb']} MB)")
-    except BaseException as e:   # a bug of ours must still produce an answer
-        run.fail("sandbox_error", f"internal error in the sandbox: {type(e).__name__}: {e}")
+    run.fail("sandbox_error", f"internal error in the sandbox: "
+                              f"{failure or 'the run ended without an answer'}")
 
 
 def _main(run: _Run, tmpdir: str) -> None:
@@ -279,7 +363,6 @@ def _main(run: _Run, tmpdir: str) -> None:
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)
-    reserve = bytearray(256 * 1024)   # freed on MemoryError so the report can be written
     namespace = {"__name__": "__tracecot_user__", "__file__": filename,
                  "__builtins__": builtins}
     if req.get("path"):
@@ -288,12 +371,13 @@ def _main(run: _Run, tmpdir: str) -> None:
     try:
         exec(code, namespace)
     except MemoryError:
-        del reserve
+        run.reserve = None
         run.fail("memory_limit", f"loading the module used more than {req['memory_mb']} MB")
     except BaseException as e:
-        line = _user_line(e.__traceback__, filename)
-        run.fail("load_error", f"loading the module raised {type(e).__name__}: {e}"
-                               + (f" (line {line})" if line else ""), line)
+        line = _user_line(_exc_traceback(e), filename)
+        run.fail("load_error", f"loading the module raised {_type_name(type(e))}: "
+                               f"{exception_message(e)}" + (f" (line {line})" if line else ""),
+                 line)
 
     func = _resolve(namespace, req["function"])
     if not callable(func):
@@ -320,7 +404,7 @@ def _main(run: _Run, tmpdir: str) -> None:
 
     codes = _user_codes(code)
     hidden, for_targets = analyse_names(run.tree)
-    deadline = time.monotonic() + max(0.05, req["timeout"] - 0.25)
+    deadline = soft_deadline(run.started, req["timeout"], time.monotonic())
     rec = Recorder(filename, max_steps=req["max_steps"], max_events=req["max_events"],
                    max_depth=req["max_depth"], deadline=deadline, on_limit=run.on_limit,
                    hidden_names=hidden, for_targets=for_targets)
@@ -340,26 +424,28 @@ def _main(run: _Run, tmpdir: str) -> None:
         exc, result = e, None
     backend.uninstall()
     run.backend = None
-    del reserve
+    run.reserve = None
 
+    returned = exc is None
     fields = {}
     if exc is None:
         fields.update(status="returned", result=encode(result, RESULT_LIMITS))
-    elif isinstance(exc, MemoryError):
+    elif issubclass(type(exc), MemoryError):
+        line = _user_line(_exc_traceback(exc), filename)
+        run.release_memory(_exc_traceback(exc))   # its frames hold what filled the memory
+        exc = result = None
         fields.update(status="error", error={
-            "kind": "memory_limit", "line": _user_line(exc.__traceback__, filename),
+            "kind": "memory_limit", "line": line,
             "message": f"the run used more than its memory limit ({req['memory_mb']} MB)"})
     else:
-        try:
-            msg = str(exc)
-        except Exception:
-            msg = ""
+        # Described without running user code: no __str__, no attribute lookups through
+        # the exception's class (see values.exception_message).
         fields.update(status="raised", exception={
-            "type": type(exc).__name__, "message": msg[:2000],
-            "line": _user_line(exc.__traceback__, filename),
+            "type": _type_name(type(exc)), "message": exception_message(exc, 2000),
+            "line": _user_line(_exc_traceback(exc), filename),
             "value": encode(exc, RESULT_LIMITS)})
     if req.get("expected") is not None:
-        fields["comparison"] = _compare(req["expected"], namespace, exc is None, result)
+        fields["comparison"] = _compare(req["expected"], namespace, returned, result)
     run.finish(**fields)
 
 

@@ -11,12 +11,17 @@ enforces each run's wall-clock deadline, kills the child's whole process group, 
 reads, and survives any way a child can die.
 
 The child's result pipe is private to the tracer: moved to a high descriptor that seccomp keeps
-open, and read strictly (phase notes, then exactly one trace line, then a clean exit). Anything
-else on it means user code wrote there, and the run is discarded rather than believed.
+open, and read strictly (phase notes, then exactly one trace line, then the end line with the
+trace's MAC, then a clean exit). The MAC is keyed by a secret drawn here for each run just before
+the fork and never sent anywhere: a trace that user code writes on the pipe (it can find the
+descriptor) lacks it, so it is never believed. Anything else on the pipe means user code wrote
+there, and the run is discarded rather than believed. (The secret lives in the child's memory,
+where code that goes looking for it can read it: see README "Sandbox".)
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import os
@@ -29,7 +34,7 @@ import tempfile
 import time
 from dataclasses import MISSING, fields
 
-from . import child, guards
+from . import child, guards, values
 from .schema import SCHEMA_VERSION, RunRequest
 
 # Modules user code commonly imports: loaded once here, shared by every child.
@@ -39,9 +44,9 @@ _PRELOAD = ("collections", "itertools", "functools", "math", "re", "string", "he
 READ_CAP = child.RESULT_CAP + 1024 * 1024
 _PHASE_CALL = b'{"phase":"call"}'
 # Past its timeout a run gets this long to finish writing the trace it started at the child's
-# soft deadline (timeout - 0.25 s) before it is killed: building and writing a 20,000-event
-# trace takes a few hundred milliseconds on a loaded machine. Runs stuck in a builtin end at
-# timeout + _GRACE.
+# soft deadline (timeout - child.soft_deadline_margin(timeout), from the fork) before it is
+# killed: building and writing a 20,000-event trace takes a few hundred milliseconds on a
+# loaded machine. Runs stuck in a builtin end at timeout + _GRACE.
 _GRACE = 0.25
 _EXIT_WAIT = 0.2
 # The real os._exit, kept before any user code can replace os._exit (child.py does too).
@@ -54,7 +59,7 @@ _INT_FIELDS = ("max_steps", "max_events", "max_depth", "memory_mb", "output_byte
 
 class _Run:
     __slots__ = ("id", "req", "pid", "fd", "pidfd", "tmpdir", "start", "deadline", "buf",
-                 "eof", "status", "killed_for", "exiting")
+                 "eof", "status", "killed_for", "exiting", "key")
 
     def __init__(self, rid, req):
         self.id, self.req = rid, req
@@ -65,6 +70,7 @@ class _Run:
         self.status = None          # waitpid status once reaped
         self.killed_for = None      # "timeout" | "cancelled" | "result_too_large"
         self.exiting = False        # its trace arrived at the deadline: given a moment to exit
+        self.key = None             # the secret the child's trace MAC is keyed with
 
 
 class ForkServer:
@@ -107,6 +113,8 @@ class ForkServer:
         while self.queue and len(self.running) < self.max_parallel:
             run = self.queue.pop(0)
             r = w = None
+            # The run's secret, in a box the child empties (no frame of the child keeps it).
+            box = [os.urandom(child.MAC_BYTES)]
             try:
                 run.tmpdir = tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-")
                 r, w = os.pipe()
@@ -133,7 +141,7 @@ class ForkServer:
                     fd = _private_result_fd(w)
                     guards.protect_fd(fd)
                     tempfile.tempdir = run.tmpdir   # the tempfile module writes where it may
-                    child.main(run.req, fd, run.tmpdir)
+                    child.main(run.req, fd, run.tmpdir, box, run.start)
                 except BaseException as e:   # main never returns; if it raises, say why
                     try:
                         os.write(fd, b'{"phase":"failed","error":"%s"}\n'
@@ -142,6 +150,7 @@ class ForkServer:
                         pass
                 finally:
                     _exit(70)   # never back into the server's loop, whatever user code did
+            run.key = box.pop()
             os.close(w)
             os.set_blocking(r, False)
             run.pid, run.fd = pid, r
@@ -237,10 +246,12 @@ class ForkServer:
         if run.killed_for == "result_too_large":
             return _error(req, "result_too_large",
                           f"the trace was larger than {READ_CAP // (1024 * 1024)} MB")
-        out = _read_channel(run.buf)
+        out = _read_channel(run.buf, run.key)
         st = run.status or 0
         exited_ok = os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
-        if out.tampered:
+        # A trace line without its signed end line from a child that exited by itself: user
+        # code wrote it and left through the real _exit (the tracer writes both or neither).
+        if out.tampered or (out.unsigned and exited_ok):
             return _error(req, "sandbox_error", "the function wrote into the tracer's private "
                                                 "result channel, so what came back cannot be "
                                                 "trusted; the run was discarded")
@@ -365,28 +376,40 @@ def _killpg(pgid: int) -> None:
 class _Channel:
     """What a child wrote on its result pipe. The tracer writes, in order: {"phase":"call"} when
     the call starts, {"phase":"signal"} notes when the function signals its own process, and
-    exactly one trace line, last (or {"phase":"failed"} if the tracer itself failed). Anything
-    else was written by user code."""
-    __slots__ = ("trace", "in_call", "signals_sent", "failed", "tampered")
+    exactly one trace line followed by {"phase":"end","mac":...}, last (or {"phase":"failed"}
+    if the tracer itself failed). Anything else was written by user code, as is a trace line
+    without the end line that carries its MAC."""
+    __slots__ = ("trace", "in_call", "signals_sent", "failed", "tampered", "unsigned")
 
     def __init__(self):
         self.trace, self.in_call, self.signals_sent = None, False, set()
         self.failed, self.tampered = None, False
+        self.unsigned = False   # a trace line came with no end line: fine only if killed
 
 
 def _ends_with_trace(buf: bytearray) -> bool:
+    """The buffer ends with an end line (the trace before it is complete)."""
     if not buf.endswith(b"}\n"):
         return False
     start = buf.rfind(b"\n", 0, len(buf) - 1) + 1
-    return buf.startswith(b'{"version":', start)
+    return buf.startswith(child.END_PREFIX, start)
 
 
-def _read_channel(buf: bytearray) -> _Channel:
+def _read_channel(buf: bytearray, key: bytes | None = None) -> _Channel:
     out = _Channel()
     lines = bytes(buf).split(b"\n")
     complete, partial = lines[:-1], lines[-1]
     traces = 0
+    pending = None      # a trace line waiting for its end line
+    ended = False
     for line in complete:
+        if pending is not None:
+            if line.startswith(child.END_PREFIX) and key is not None and _mac_ok(key, pending, line):
+                out.trace, ended = pending, True
+            else:
+                out.tampered = True          # a trace the tracer did not sign
+            pending = None
+            continue
         if line.startswith(b'{"phase":'):
             if traces:
                 out.tampered = True          # nothing of ours comes after the trace
@@ -406,13 +429,22 @@ def _read_channel(buf: bytearray) -> _Channel:
                 out.tampered = True
         elif line.startswith(b'{"version"'):
             traces += 1
-            if traces == 1:
-                out.trace = line
+            pending = line
         else:
             out.tampered = True
-    if traces > 1 or (traces and partial):
+    if pending is not None:
+        out.unsigned = True                  # a trace line without its end line (yet)
+    if traces > 1 or (ended and partial):
         out.tampered = True
+    if out.tampered:
+        out.trace = None
     return out
+
+
+def _mac_ok(key: bytes, trace: bytes, end: bytes) -> bool:
+    got = end[len(child.END_PREFIX):-2]
+    return end.endswith(b'"}') and hmac.compare_digest(
+        got, child.trace_mac(key, trace).encode("ascii"))
 
 
 def _checked_trace(line: bytes) -> bytes | None:
@@ -520,6 +552,7 @@ def main() -> None:
             __import__(name)
         except ImportError:
             pass
+    values.prepare()   # which library reprs the encoder may call: fixed before any user code
     # Keep the protocol on private descriptors; fds 0-2 point at /dev/null so that nothing a
     # child (or a preloaded module) prints can corrupt it.
     rx, tx = os.dup(0), os.dup(1)

@@ -10,6 +10,7 @@ Bump SCHEMA_VERSION whenever a field changes meaning; readers refuse other versi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -163,10 +164,15 @@ def to_json(obj: Any) -> Any:
     return asdict(obj)
 
 
+@cache
+def _field_names(cls) -> frozenset:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _build(cls, data: dict | None):
     if data is None:
         return None
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)   # once per class: a trace has up to 20,000 events
     return cls(**{k: v for k, v in data.items() if k in names})
 
 

@@ -1,26 +1,34 @@
 """The canonical value encoder: one type-tagged JSON form for display, transport and equality.
 
 `encode(obj)` turns any object into a bounded JSON dict without running user code: no
-`__repr__`, `__eq__`, `__len__`, `__iter__` or properties of user classes are ever called, so an
-object whose `__repr__` hangs or raises, or whose `__len__` lies, is still encoded safely.
+`__repr__`, `__eq__`, `__hash__`, `__len__`, `__iter__`, properties or metaclass attributes of
+user classes are ever called (reads go through the C-level descriptors of the built-in types),
+so an object whose `__repr__` hangs or raises, or whose `__len__` lies, is still encoded safely.
 Bounds (depth, items per container, characters per string) leave explicit markers in the
 encoding ("more": n items left out, "truncated": true) rather than cutting a finished repr.
 
+Objects whose state cannot be read as data (iterators, generators, and other objects of
+C-implemented types with hidden state) are encoded with "opaque": true: their type is shown,
+their contents are not (reading an iterator would consume it).
+
 Equality (`encoded_equal`) is *type-strict*: 1, 1.0 and True are three different values, a
 tuple is not a list, a subclass is not its base; dict and set order never matters; NaN equals
-NaN (same encoding) and -0.0 differs from 0.0. Values whose encoding was truncated are never
-reported equal, since equality could not be established.
+NaN (same encoding) and -0.0 differs from 0.0. Values whose encoding was truncated, or is
+opaque, are never reported equal, since equality could not be established.
 """
 
 from __future__ import annotations
 
+import array as _array
+import collections as _collections
 import hashlib
 import json
+import sys
 import types
 from dataclasses import dataclass
 
 __all__ = ["Limits", "TRACE_LIMITS", "RESULT_LIMITS", "encode", "render", "encoded_equal",
-           "is_complete", "canonical_key", "values_equal"]
+           "is_complete", "canonical_key", "values_equal", "prepare", "exception_message"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,26 @@ TRACE_LIMITS = Limits()                                          # values inside
 RESULT_LIMITS = Limits(depth=24, items=10_000, string=100_000)   # arguments, results, comparisons
 
 _MAX_EXACT_JSON_INT = 2 ** 53
-# Types whose repr is defined by the standard library, deterministic and safe to call.
-_SAFE_REPR_MODULES = {"decimal", "fractions", "datetime", "uuid", "pathlib", "re", "ipaddress",
-                      "enum"}
+# Types whose repr is defined by the standard library, deterministic and safe to call. Only the
+# exact classes found in these modules when `prepare` runs (in the fork server, before any user
+# code) qualify: a user class cannot join by setting its __module__, nor by subclassing one.
+_SAFE_REPR_MODULES = ("decimal", "fractions", "datetime", "uuid", "pathlib", "re", "ipaddress",
+                      "enum")
+
+# Attribute reads that cannot reach user code: the C descriptors of `type` itself (a metaclass
+# property named __name__ or __mro__ is never consulted) and of the built-in classes.
+_type_name = type.__dict__["__name__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
+_type_module = type.__dict__["__module__"].__get__
+_type_flags = type.__dict__["__flags__"].__get__
+_exc_args = BaseException.__dict__["args"].__get__
+_exc_dict = BaseException.__dict__["__dict__"].__get__
+_IMMUTABLE_TYPE = 1 << 8          # Py_TPFLAGS_IMMUTABLETYPE: C-implemented (never a class statement)
+_real_get_int_digits = getattr(sys, "get_int_max_str_digits", None)
+_real_set_int_digits = getattr(sys, "set_int_max_str_digits", None)
+_GetSet, _Member = types.GetSetDescriptorType, types.MemberDescriptorType
 
 
 def encode(obj: object, limits: Limits = TRACE_LIMITS) -> dict:
@@ -45,7 +70,7 @@ def encode(obj: object, limits: Limits = TRACE_LIMITS) -> dict:
 
 
 def _cls_name(tp: type) -> str:
-    return tp.__qualname__ if isinstance(tp.__qualname__, str) else tp.__name__
+    return _type_qualname(tp)
 
 
 def _with_cls(d: dict, tp: type, base: type) -> dict:
@@ -54,8 +79,21 @@ def _with_cls(d: dict, tp: type, base: type) -> dict:
     return d
 
 
+def _lookup(tp: type, name: str):
+    """(class, attribute) where `name` is found along tp's MRO, read from the class dicts."""
+    for k in _type_mro(tp):
+        d = _type_dict(k)
+        if name in d:
+            return k, d[name]
+    return None, None
+
+
 def _mro_has(tp: type, name: str) -> bool:
-    return any(name in vars(k) for k in tp.__mro__)
+    return _lookup(tp, name)[0] is not None
+
+
+def _is_c_type(k: type) -> bool:
+    return bool(_type_flags(k) & _IMMUTABLE_TYPE)
 
 
 def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
@@ -65,14 +103,14 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         return {"t": "none"}
     if tp is bool:
         return {"t": "bool", "v": obj}
-    if issubclass(tp, int) and tp is not bool and not issubclass(tp, bool):
+    if issubclass(tp, int):
         return _with_cls(_enc_int(int.__index__(obj), lim), tp, int)
     if issubclass(tp, float):
         return _with_cls({"t": "float", "v": float.__repr__(obj)}, tp, float)
     if issubclass(tp, str):
         return _with_cls(_enc_str(str.__str__(obj), lim), tp, str)
-    if tp is complex:
-        return {"t": "complex", "v": complex.__repr__(obj)}
+    if issubclass(tp, complex):
+        return _with_cls({"t": "complex", "v": complex.__repr__(obj)}, tp, complex)
     if issubclass(tp, (bytes, bytearray)):
         base = bytes if issubclass(tp, bytes) else bytearray
         n = base.__len__(obj)
@@ -82,6 +120,8 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         return _with_cls(d, tp, base)
     if obj is Ellipsis:
         return {"t": "ellipsis"}
+    if obj is NotImplemented:
+        return {"t": "notimplemented"}
     if tp is range:
         return {"t": "range", "v": repr(obj)}
 
@@ -92,23 +132,28 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         return {"t": "deep", "cls": _cls_name(tp)}
     inner = ancestors + (oid,)
 
-    if issubclass(tp, (list, tuple)) or _is_deque(tp):
-        base = list if issubclass(tp, list) else tuple if issubclass(tp, tuple) else None
-        seq = list(obj) if base is None else obj       # deque: C iteration, safe
-        getlen = len if base is None else base.__len__
-        getitem = (lambda s, i: s[i]) if base is None else base.__getitem__
+    if tp is list or tp is tuple or issubclass(tp, (list, tuple, _collections.deque)):
+        if issubclass(tp, list):
+            base, seq = list, obj
+        elif issubclass(tp, tuple):
+            base, seq = tuple, obj
+        else:   # the deque's own C iterator: a subclass's __iter__ is not called
+            base, seq = _collections.deque, list(_collections.deque.__iter__(obj))
+        getlen = list.__len__ if seq is not obj else base.__len__
+        getitem = list.__getitem__ if seq is not obj else base.__getitem__
         n = getlen(seq)
         shown = min(n, lim.items)
         items = [_enc(getitem(seq, i), lim, depth + 1, inner) for i in range(shown)]
-        if base is tuple and _mro_has(tp, "_fields"):
-            names = [f for f in tp.__dict__.get("_fields", ()) if isinstance(f, str)]
-            if len(names) == n:
+        if base is tuple and tp is not tuple:
+            fields = _lookup(tp, "_fields")[1]
+            names = [f for f in fields if type(f) is str] if type(fields) is tuple else []
+            if names and len(names) == n:
                 return {"t": "namedtuple", "cls": _cls_name(tp), "fields": names[:shown],
                         "items": items}
-        d = {"t": base.__name__ if base else "deque", "items": items}
+        d = {"t": "deque" if base is _collections.deque else base.__name__, "items": items}
         if n > shown:
             d["len"], d["more"] = n, n - shown
-        return d if base is None else _with_cls(d, tp, base)
+        return _with_cls(d, tp, base)
     if issubclass(tp, dict):
         n = dict.__len__(obj)
         items = []
@@ -139,33 +184,174 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
             d["len"], d["more"] = n, n - len(encoded)
         return _with_cls(d, tp, base)
     if issubclass(tp, BaseException):
-        args = BaseException.__getattribute__(obj, "args")
-        return {"t": "exception", "cls": _cls_name(tp),
-                "args": [_enc(a, lim, depth + 1, inner) for a in tuple(args)[:lim.items]]}
-    if tp in (types.FunctionType, types.LambdaType):
-        return {"t": "function", "name": obj.__qualname__}
-    if tp in (types.BuiltinFunctionType, types.MethodType, types.BuiltinMethodType):
-        return {"t": "function", "name": getattr(obj, "__qualname__", None) or "?"}
-    if tp is types.GeneratorType:
-        return {"t": "generator", "name": obj.__qualname__}
-    if tp is types.ModuleType:
-        return {"t": "module", "name": obj.__name__ if isinstance(obj.__name__, str) else "?"}
+        args = _exc_args(obj)
+        d = {"t": "exception", "cls": _cls_name(tp),
+             "args": [_enc(a, lim, depth + 1, inner) for a in args[:lim.items]]}
+        if len(args) > lim.items:
+            d["more"] = len(args) - lim.items
+        attrs: list = []
+        left = _dict_attrs(_exc_dict(obj), lim, depth, inner, attrs)
+        if attrs:
+            d["attrs"] = attrs
+        if left:
+            d["more"] = d.get("more", 0) + left
+        return d
+    special = _SPECIAL.get(id(tp))
+    if special is not None and special[0] is tp:
+        return special[1](obj, lim, depth, inner)
     if issubclass(tp, type):
         return {"t": "type", "name": _cls_name(obj)}
-    if tp.__module__ in _SAFE_REPR_MODULES and _repr_is_library_code(tp):
+    if issubclass(tp, _array.array):
+        n = _array.array.__len__(obj)
+        shown = min(n, lim.items)
+        d = {"t": "array", "typecode": _array.array.typecode.__get__(obj),
+             "items": [_enc(_array.array.__getitem__(obj, i), lim, depth + 1, inner)
+                       for i in range(shown)]}
+        if n > shown:
+            d["len"], d["more"] = n, n - shown
+        return _with_cls(d, tp, _array.array)
+    if _safe_repr(obj, tp):
         return {"t": "repr", "cls": _cls_name(tp), "v": _bounded(repr(obj), lim)}
     return _enc_object(obj, tp, lim, depth, inner)
 
 
-def _is_deque(tp: type) -> bool:
-    return tp.__module__ == "collections" and tp.__name__ == "deque"
+# Exact types (none can be subclassed, or only the exact type is meant) with their encoders.
+def _enc_function(obj, lim, depth, inner) -> dict:
+    return {"t": "function", "name": obj.__qualname__}
 
 
-def _repr_is_library_code(tp: type) -> bool:
-    for k in tp.__mro__:
-        if "__repr__" in vars(k):
-            return k.__module__ in _SAFE_REPR_MODULES or k.__module__ == "builtins"
+def _enc_method(obj, lim, depth, inner) -> dict:
+    func = obj.__func__
+    return {"t": "function",
+            "name": func.__qualname__ if type(func) is types.FunctionType else "?"}
+
+
+def _enc_builtin(obj, lim, depth, inner) -> dict:
+    # Named from its own C fields: its __qualname__ would ask the owner's (meta)class.
+    name, owner = obj.__name__, obj.__self__
+    if owner is not None and type(owner) is not types.ModuleType:
+        otp = owner if issubclass(type(owner), type) else type(owner)
+        name = f"{_cls_name(otp)}.{name}"
+    return {"t": "function", "name": name}
+
+
+def _enc_descriptor(obj, lim, depth, inner) -> dict:
+    name = obj.__qualname__
+    return {"t": "function", "name": name if type(name) is str else "?"}
+
+
+def _enc_code_object(tag: str):
+    def enc(obj, lim, depth, inner) -> dict:
+        return {"t": tag, "name": obj.__qualname__, "opaque": True}
+    return enc
+
+
+def _enc_module(obj, lim, depth, inner) -> dict:
+    name = _module_dict(obj).get("__name__")
+    return {"t": "module", "name": name if type(name) is str else "?"}
+
+
+def _enc_slice(obj, lim, depth, inner) -> dict:
+    return {"t": "slice", "items": [_enc(x, lim, depth + 1, inner)
+                                    for x in (obj.start, obj.stop, obj.step)]}
+
+
+def _enc_view(tag: str):
+    def enc(obj, lim, depth, inner) -> dict:
+        # The view's own C iterator reads the dict's storage: no user code, nothing consumed.
+        n = len(obj)
+        items = []
+        for x in obj:
+            if len(items) >= lim.items:
+                break
+            items.append(_enc(x, lim, depth + 1, inner))
+        d = {"t": tag, "items": items}
+        if n > len(items):
+            d["len"], d["more"] = n, n - len(items)
+        if tag == "dict_values":
+            d["opaque"] = True   # values views never compare equal in Python either
+        return d
+    return enc
+
+
+def _enc_memoryview(mv: memoryview, lim: Limits, depth=0, inner=()) -> dict:
+    try:
+        fmt, nbytes, shape = mv.format, mv.nbytes, mv.shape
+    except ValueError:   # released
+        return {"t": "memoryview", "released": True, "opaque": True}
+    n = min(nbytes, lim.string)
+    try:
+        data = mv.cast("B")[:n].tobytes() if mv.c_contiguous else mv.tobytes()[:n]
+    except (TypeError, ValueError):   # formats cast() refuses
+        data = mv.tobytes()[:n]
+    d = {"t": "memoryview", "format": fmt, "shape": list(shape), "v": repr(data)}
+    if nbytes > n:
+        d["len"], d["truncated"] = nbytes, True
+    return d
+
+
+_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+_SPECIAL = {id(k): (k, f) for k, f in [
+    (types.FunctionType, _enc_function), (types.MethodType, _enc_method),
+    (types.BuiltinFunctionType, _enc_builtin), (types.MethodDescriptorType, _enc_descriptor),
+    (types.WrapperDescriptorType, _enc_descriptor), (types.MethodWrapperType, _enc_descriptor),
+    (types.ClassMethodDescriptorType, _enc_descriptor),
+    (types.GeneratorType, _enc_code_object("generator")),
+    (types.CoroutineType, _enc_code_object("coroutine")),
+    (types.AsyncGeneratorType, _enc_code_object("async_generator")),
+    (types.ModuleType, _enc_module), (slice, _enc_slice), (memoryview, _enc_memoryview),
+    (type({}.keys()), _enc_view("dict_keys")), (type({}.values()), _enc_view("dict_values")),
+    (type({}.items()), _enc_view("dict_items")),
+]}
+_safe_repr_ids: dict[int, type] | None = None
+
+
+def prepare() -> None:
+    """Fix the set of standard-library types whose repr may be called. Run it before any user
+    code can run in the process (the fork server does); otherwise the first encoding of an
+    object of an unknown type does."""
+    global _safe_repr_ids
+    if _safe_repr_ids is not None:
+        return
+    found: dict[int, type] = {}
+    for name in _SAFE_REPR_MODULES:
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        for value in list(vars(module).values()):
+            if not issubclass(type(value), type) or _type_module(value) not in _SAFE_REPR_MODULES:
+                continue
+            owner, _ = _lookup(value, "__repr__")
+            if owner is not None and (_type_module(owner) in _SAFE_REPR_MODULES or
+                                      _is_c_type(owner)):
+                found[id(value)] = value
+    _safe_repr_ids = found
+
+
+def _safe_repr(obj, tp: type) -> bool:
+    if _safe_repr_ids is None:
+        prepare()
+    if _safe_repr_ids.get(id(tp)) is not tp:
+        return False
+    # Exactly a library class: what its repr shows of the object's contents must be plain too.
+    name = _type_name(tp)
+    if name in ("datetime", "time") and _type_module(tp) == "datetime":
+        tz = obj.tzinfo
+        return tz is None or (type(tz) is _timezone() and type(tz.tzname(None)) is str)
+    if name == "Pattern" and _type_module(tp) == "re":
+        return type(obj.pattern) in (str, bytes)
+    if name == "Match" and _type_module(tp) == "re":
+        return type(obj.string) in (str, bytes)
+    if name == "Fraction":
+        d = _type_dict(tp)
+        return all(type(d[s].__get__(obj)) is int for s in ("_numerator", "_denominator")
+                   if type(d.get(s)) is _Member)
     return True
+
+
+def _timezone():
+    return sys.modules["datetime"].timezone
 
 
 def _bounded(s: str, lim: Limits) -> str:
@@ -176,8 +362,17 @@ def _enc_int(i: int, lim: Limits) -> dict:
     if -_MAX_EXACT_JSON_INT < i < _MAX_EXACT_JSON_INT:
         return {"t": "int", "v": i}
     bits = i.bit_length()
-    if bits * 0.302 < min(lim.string, 4000):      # digits, under the int->str limit
-        return {"t": "int", "v": str(i)}
+    if bits * 0.302 < min(lim.string, 4000):      # digits, under the default int->str limit
+        try:
+            return {"t": "int", "v": int.__repr__(i)}
+        except ValueError:   # user code lowered sys.set_int_max_str_digits
+            if _real_set_int_digits is not None:
+                old = _real_get_int_digits()
+                _real_set_int_digits(0)
+                try:
+                    return {"t": "int", "v": int.__repr__(i)}
+                finally:
+                    _real_set_int_digits(old)
     # Too large to print: exact identity through a digest of its bytes, plus its size.
     raw = i.to_bytes((bits + 8) // 8, "little", signed=True)
     return {"t": "int", "bits": bits, "sign": -1 if i < 0 else 1,
@@ -190,32 +385,133 @@ def _enc_str(s: str, lim: Limits) -> dict:
     return {"t": "str", "v": s[: lim.string], "len": len(s), "truncated": True}
 
 
+def _dict_attrs(d, lim: Limits, depth: int, inner: tuple, attrs: list) -> int:
+    """Append [name, encoded] pairs from an instance dict to `attrs`, up to the item bound;
+    returns how many names were left out."""
+    if type(d) is not dict:
+        return 0
+    left = 0
+    for name, value in dict.items(d):
+        if type(name) is not str:
+            continue
+        if len(attrs) < lim.items:
+            attrs.append([name, _enc(value, lim, depth + 1, inner)])
+        else:
+            left += 1
+    return left
+
+
+_layouts: dict[int, tuple] = {}
+
+
+def _layout(tp: type) -> tuple:
+    """(type, (instance-dict descriptor, its class) or None, ((slot, descriptor, class), ...),
+    the first C-implemented class other than object in the MRO or None), cached per type:
+    slots and the MRO do not change after a class is created."""
+    got = _layouts.get(id(tp))
+    if got is not None and got[0] is tp:
+        return got
+    mro = _type_mro(tp)
+    dict_desc = None
+    for k in mro:
+        desc = _type_dict(k).get("__dict__")
+        if type(desc) is _GetSet or type(desc) is _Member:   # SimpleNamespace's is a member
+            dict_desc = (desc, k)
+            break
+    slots = []
+    for k in mro:
+        names = _type_dict(k).get("__slots__", ())
+        names = (names,) if type(names) is str else names if type(names) in (tuple, list) else ()
+        for name in names:
+            desc = _type_dict(k).get(name) if type(name) is str else None
+            if type(desc) is _Member:
+                slots.append((name, desc, k))
+    hidden = next((k for k in mro if k is not object and k is not types.SimpleNamespace
+                   and _is_c_type(k)), None)
+    if len(_layouts) > 4096:
+        _layouts.clear()
+    got = _layouts[id(tp)] = (tp, dict_desc, tuple(slots), hidden)
+    return got
+
+
 def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
     """A user object: class name plus attributes, read without running any of its code."""
-    attrs = []
-    for k in tp.__mro__:
-        desc = vars(k).get("__dict__")
-        if isinstance(desc, types.GetSetDescriptorType):
-            try:
-                d = object.__getattribute__(obj, "__dict__")
-            except Exception:
-                d = None
-            if type(d) is dict:
-                for name, value in dict.items(d):
-                    if isinstance(name, str) and len(attrs) < lim.items:
-                        attrs.append([name, _enc(value, lim, depth + 1, inner)])
-            break
-    for k in tp.__mro__:
-        slots = vars(k).get("__slots__", ())
-        for name in ([slots] if isinstance(slots, str) else slots if isinstance(slots, (tuple, list)) else ()):
-            desc = vars(k).get(name)
-            if isinstance(desc, types.MemberDescriptorType) and len(attrs) < lim.items:
-                try:
-                    attrs.append([name, _enc(desc.__get__(obj, k), lim, depth + 1, inner)])
-                except AttributeError:
-                    pass  # slot not set
-    return {"t": "object", "cls": _cls_name(tp), "attrs": attrs}
+    _, dict_desc, slots, hidden = _layout(tp)
+    attrs: list = []
+    left = 0
+    if dict_desc is not None:
+        try:
+            d = dict_desc[0].__get__(obj, dict_desc[1])
+        except Exception:
+            d = None
+        left += _dict_attrs(d, lim, depth, inner, attrs)
+    for name, desc, k in slots:
+        try:
+            value = desc.__get__(obj, k)
+        except AttributeError:
+            continue   # slot not set
+        if len(attrs) < lim.items:
+            attrs.append([name, _enc(value, lim, depth + 1, inner)])
+        else:
+            left += 1
+    d = {"t": "object", "cls": _cls_name(tp), "attrs": attrs}
+    if left:
+        d["more"] = left
+    # A C-implemented class (other than object) keeps state that is not in attributes.
+    if hidden is not None:
+        if "__next__" in _type_dict(hidden):
+            d["t"] = "iterator"
+        d["opaque"] = True
+        if hidden is not tp:
+            d["base"] = _cls_name(hidden)
+    return d
 
+
+def exception_message(exc: BaseException, limit: int = 2000) -> str:
+    """What str(exc) says, computed without running user code: str() itself only when every
+    part it reads is built-in code and plain data, else the same text rebuilt from the
+    exception's arguments through the encoder (a user __str__ is never called)."""
+    tp = type(exc)
+    owner, _ = _lookup(tp, "__str__")
+    if owner is not None and _is_c_type(owner) and _plain(_exc_args(exc), 2):
+        fields = []
+        for k in _type_mro(tp):
+            if k is BaseException or k is object or not _is_c_type(k):
+                continue
+            for name, desc in _type_dict(k).items():
+                if type(desc) in (_GetSet, _Member) and not name.startswith("__"):
+                    try:
+                        fields.append(desc.__get__(exc, k))
+                    except AttributeError:
+                        pass
+        if all(_plain(x, 2) for x in fields):
+            try:
+                return str(exc)[:limit]
+            except Exception:
+                pass
+    args = _exc_args(exc)
+    if not args:
+        return ""
+    lim = Limits(depth=6, items=100, string=limit)
+    if len(args) == 1:
+        a = args[0]
+        if issubclass(type(a), str):
+            return str.__str__(a)[:limit]
+        return render(encode(a, lim))[:limit]
+    return render(encode(args, lim))[:limit]
+
+
+_PLAIN = (str, int, float, bool, type(None), bytes, complex)
+
+
+def _plain(x, depth: int) -> bool:
+    tp = type(x)
+    if any(tp is k for k in _PLAIN):
+        return not (tp is int and x.bit_length() > 10_000) and \
+            not (tp in (str, bytes) and len(x) > 100_000)
+    if (tp is tuple or tp is list) and depth > 0 and len(x) <= 100:
+        return all(_plain(y, depth - 1) for y in x)
+    return False
 
 # ---------------------------------------------------------------------------------- equality
 
@@ -230,7 +526,7 @@ def _normal(v):
         out = {k: _normal(x) for k, x in v.items() if k != "items" and k != "attrs"}
         if "items" in v:
             items = [_normal(x) for x in v["items"]]
-            if t == "dict":
+            if t in ("dict", "dict_keys", "dict_items"):   # order never matters for these
                 items.sort(key=lambda kv: json.dumps(kv, sort_keys=True))
             out["items"] = items
         if "attrs" in v:
@@ -244,7 +540,7 @@ def _normal(v):
 def is_complete(v) -> bool:
     """No bound was hit anywhere in this encoding."""
     if isinstance(v, dict):
-        if v.get("truncated") or "more" in v or v.get("t") == "deep":
+        if v.get("truncated") or "more" in v or v.get("opaque") or v.get("t") == "deep":
             return False
         return all(is_complete(x) for k, x in v.items() if k in ("items", "attrs", "args"))
     if isinstance(v, list):
@@ -253,7 +549,7 @@ def is_complete(v) -> bool:
 
 
 def encoded_equal(a: dict, b: dict) -> bool:
-    """Type-strict equality of two encoded values; False when either is truncated."""
+    """Type-strict equality of two encoded values; False when either is truncated or opaque."""
     return is_complete(a) and is_complete(b) and canonical_key(a) == canonical_key(b)
 
 
@@ -286,6 +582,11 @@ def render(v: dict) -> str:
         return f"bytearray({s})" if t == "bytearray" else s
     if t == "ellipsis":
         return "Ellipsis"
+    if t in ("dict_keys", "dict_values", "dict_items"):
+        parts = [render(x) for x in v["items"]]
+        if v.get("more"):
+            parts.append(f"<{v['more']} more>")
+        return f"{t}([{', '.join(parts)}])"
     if t in ("list", "tuple", "set", "frozenset", "deque"):
         parts = [render(x) for x in v["items"]]
         if v.get("more"):
@@ -309,13 +610,39 @@ def render(v: dict) -> str:
         if v.get("more"):
             parts.append(f"<{v['more']} more>")
         return _cls_wrap(v, "{" + ", ".join(parts) + "}")
-    if t == "object":
-        return f"{v['cls']}({', '.join(f'{n}={render(x)}' for n, x in v['attrs'])})"
+    if t in ("object", "iterator"):
+        parts = [f'{n}={render(x)}' for n, x in v['attrs']]
+        if v.get("more"):
+            parts.append(f"<{v['more']} more>")
+        if v.get("opaque"):
+            return f"<{v['cls']}{' ' if parts else ''}{', '.join(parts)}>"
+        return f"{v['cls']}({', '.join(parts)})"
     if t == "exception":
-        return f"{v['cls']}({', '.join(render(a) for a in v['args'])})"
-    if t in ("function", "generator", "module", "type"):
+        parts = [render(a) for a in v["args"]]
+        if v.get("more"):
+            parts.append(f"<{v['more']} more>")
+        parts += [f"{n}={render(x)}" for n, x in v.get("attrs", ())]
+        return f"{v['cls']}({', '.join(parts)})"
+    if t in ("function", "generator", "coroutine", "async_generator", "module", "type"):
         return {"function": "<function {}>", "generator": "<generator {}>",
+                "coroutine": "<coroutine {}>", "async_generator": "<async_generator {}>",
                 "module": "<module {}>", "type": "<class {}>"}[t].format(v["name"])
+    if t == "slice":
+        return f"slice({', '.join(render(x) for x in v['items'])})"
+    if t == "array":
+        parts = [render(x) for x in v["items"]]
+        if v.get("more"):
+            parts.append(f"<{v['more']} more>")
+        return _cls_wrap(v, f"array({v['typecode']!r}, [{', '.join(parts)}])")
+    if t == "memoryview":
+        if v.get("released"):
+            return "<released memoryview>"
+        s = v["v"] + (f"… ({v['len']} bytes)" if v.get("truncated") else "")
+        if v["format"] == "B" and len(v["shape"]) == 1:
+            return f"memoryview({s})"
+        return f"<memoryview format={v['format']!r} shape={tuple(v['shape'])} {s}>"
+    if t == "notimplemented":
+        return "NotImplemented"
     if t == "repr":
         return v["v"]
     if t == "cycle":
