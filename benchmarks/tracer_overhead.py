@@ -42,7 +42,7 @@ from tracecot.tracer import RunRequest, Sandbox
 from tracecot.tracer.capture import Recorder, SettraceBackend
 from tracecot.tracer.child import _user_codes
 from tracecot.tracer.datasets import cruxeval_tasks
-from tracecot.tracer.trace_export import analyse_names, build_trace
+from tracecot.tracer.trace_export import analyse_names, build_trace, dumps_trace
 
 
 LONG_STEPS = 50
@@ -96,8 +96,9 @@ class InProcessTracer:
         t1 = time.perf_counter()
         data = {"status": "returned" if exc is None else "raised"}
         build_trace(data, rec, self.tree, self.lines)
-        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = dumps_trace(data)            # what the child writes to its result pipe
         t2 = time.perf_counter()
+        data = json.loads(text)
         data["_result"], data["_exc"] = result, exc
         return t1 - t0, t2 - t0, data
 

@@ -1,97 +1,133 @@
 """The recorder: the hot path shared by both tracing backends.
 
 A backend (settrace on 3.11, sys.monitoring on 3.12+) turns interpreter events into calls on a
-`FrameState`: `line`, `returned`, `yielded`, `raised`, `unwound`. The state diffs the frame's
-locals against its last snapshot to find bindings and in-place mutations, and appends compact
-tuples to `Recorder.events`; turning those into schema events happens once, at the end
-(`Recorder.export`), outside the hot path.
+`FrameState`. The hot path does as little as it can, in the style of coverage.py's tracers:
 
-Limits live here too because they must hold whatever user code does: the step cap and the soft
-deadline are checked on every line, and hitting one calls `on_limit`, which writes the partial
-trace and leaves the process with os._exit (no exception is raised, so `except BaseException`
-in user code cannot swallow it).
+* a line event appends the bare line number (an int) to `Recorder.events`; which frame it
+  belongs to is said once, by a frame-switch marker (a negative int), when the running frame
+  changes;
+* bindings are found by comparing the tuple of the frame's local values with the previous
+  one by identity, in C (`map(is_, ...)`); only when something changed does Python code look
+  at names;
+* in-place mutations are found by comparing each mutable local with a bounded identity
+  snapshot of what its encoding can show (the first `items` elements, the length, the first
+  `string` bytes of a bytearray), again in C; only values that cannot be snapshotted that way
+  (user objects, nested mutable containers) are encoded on the hot path;
+* nothing is encoded, diffed against encodings, numbered or turned into JSON here: values are
+  kept as the objects themselves (immutable) or as snapshots, and `trace_export` does all of
+  that once, after the call.
+
+Limits live here too because they must hold whatever user code does. The step cap and the soft
+deadline are checked every `CHECK_EVERY` steps, and once a run is longer than that a watchdog
+(`Watchdog`, a CPU-time timer) checks the deadline between any two bytecodes, so CPU-heavy slow
+lines cannot outlast it, and re-installs the trace function if the interpreter dropped it (3.11
+drops it when the callback cannot even start, e.g. at the recursion limit). Hitting a limit calls
+`on_limit`, which writes the partial trace and leaves the process with os._exit (no exception
+is raised, so `except BaseException` in user code cannot swallow it). Every callback catches
+BaseException: an error of ours (MemoryError, RecursionError) never reaches user code and
+never switches tracing off.
 """
 
 from __future__ import annotations
 
+import dis
+import signal
+import sys
 import time
 import types
-from operator import is_
+from itertools import compress, count, islice
+from operator import is_, is_not
 
-from .schema import BIND, CALL, CAUGHT, LINE, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
+from .schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
 from .values import TRACE_LIMITS, encode
+
+CHECK_EVERY = 16            # steps between two checks of the step cap and the soft deadline
+WATCHDOG_S = 0.02           # period of the watchdog timer, once a run passed CHECK_EVERY steps
+_ITEMS = TRACE_LIMITS.items     # what an encoding shows of a container ...
+_BYTES = TRACE_LIMITS.string    # ... and of a bytearray: snapshots keep exactly that much
 
 # Objects of these types never change in place: identity equality means value equality.
 _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex, range, type,
                         types.FunctionType, types.BuiltinFunctionType, types.ModuleType})
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
-_FLAT_CONTAINERS = (list, dict, set, bytearray)
-
-
-class Lazy(tuple):
-    """A value to encode at export time: (factory, data). Safe because `data` is immutable
-    (a scalar, a tuple of scalars, or an item snapshot of a flat container)."""
-    __slots__ = ()
-
-    def encode(self) -> dict:
-        factory, data = self
-        return encode(data if factory is None else factory(data), TRACE_LIMITS)
-
-
-_REBUILD = {list: list, set: set, bytearray: bytearray,
-            dict: lambda kv: dict(zip(kv[0], kv[1]))}
 _is_scalar = _SCALARS.__contains__
 
+_NOTHING = frozenset()
 
-def snapshot_entry(obj) -> tuple:
-    """(object, value, kind, snapshot): how a variable's object is remembered.
+# Snapshot kinds (see `snapshot`).
+K_LIST, K_SET, K_DICT, K_BYTES, K_ENC = 1, 2, 3, 4, 5
 
-    kind 0: never changes in place (scalars, tuples of scalars); `value` is the object itself.
-    kind 1: a flat container of scalars; `snapshot` holds its items, compared by identity
-            (exact, in C) on later lines; `value` is Lazy, encoded only at export.
-    kind 2: anything else; `value` is its encoding, compared on later lines.
-    Nothing is encoded on the hot path for kinds 0 and 1.
+
+class Snap(tuple):
+    """A flat container's value at some moment, for export: (kind, length, items[, values]).
+    Items are immutable (scalars or tuples of scalars), so keeping them is keeping the value."""
+    __slots__ = ()
+
+
+def _frozen(obj) -> bool:
+    """Scalars, and tuples of scalars: values that identity pins down completely."""
+    tp = type(obj)
+    return tp in _SCALARS or (tp is tuple and all(map(_is_scalar, map(type, obj))))
+
+
+def _all_frozen(items) -> bool:
+    return all(map(_is_scalar, map(type, items))) or all(map(_frozen, items))
+
+
+def snapshot(obj):
+    """(token, watch entry) for the object a variable names.
+
+    token: what export encodes: the object itself if it never changes in place, a `Snap` of a
+    flat container, or an encoding (a dict) of anything else.
+    watch entry: None for immutable objects, else [obj, kind, length, items, values] that
+    `changed` compares by identity on later lines (K_ENC: the encoding, compared by value).
     """
     tp = type(obj)
     if tp in _IMMUTABLE:
-        return obj, obj, 0, None
-    if tp is list or tp is set:
-        if all(map(_is_scalar, map(type, obj))):
-            snap = tuple(obj)
-            return obj, Lazy((_REBUILD[tp], snap)), 1, snap
+        return obj, None
+    if tp is tuple or tp is frozenset:
+        if _all_frozen(obj):
+            return obj, None
+    elif tp is list or tp is set:
+        n = len(obj)
+        items = tuple(obj) if (n <= _ITEMS or (tp is set and n <= 10 * _ITEMS)) \
+            else tuple(islice(obj, _ITEMS))
+        if _all_frozen(items):
+            kind = K_LIST if tp is list else K_SET
+            return Snap((kind, n, items)), [obj, kind, n, items, None]
     elif tp is dict:
-        if all(map(_is_scalar, map(type, obj))) and all(map(_is_scalar, map(type, obj.values()))):
-            snap = (tuple(obj), tuple(obj.values()))
-            return obj, Lazy((_REBUILD[tp], snap)), 1, snap
-    elif tp is tuple or tp is frozenset:
-        if all(map(_is_scalar, map(type, obj))):
-            return obj, obj, 0, None
+        n = len(obj)
+        if n <= _ITEMS:
+            keys, vals = tuple(obj), tuple(obj.values())
+        else:
+            keys, vals = tuple(islice(obj, _ITEMS)), tuple(islice(obj.values(), _ITEMS))
+        if _all_frozen(keys) and _all_frozen(vals):
+            return Snap((K_DICT, n, keys, vals)), [obj, K_DICT, n, keys, vals]
     elif tp is bytearray:
-        snap = bytes(obj)
-        return obj, Lazy((bytearray, snap)), 1, snap
-    return obj, encode(obj, TRACE_LIMITS), 2, None
+        n = len(obj)
+        head = bytes(obj[:_BYTES]) if n > _BYTES else bytes(obj)
+        return Snap((K_BYTES, n, head)), [obj, K_BYTES, n, head, None]
+    enc = encode(obj, TRACE_LIMITS)
+    return enc, [obj, K_ENC, 0, enc, None]
 
 
-def export_value(value):
-    """The encoding of a value held in an event: encoded, Lazy, or a raw immutable object."""
-    tp = type(value)
-    if tp is dict:
-        return value
-    if tp is Lazy:
-        return value.encode()
-    return encode(value, TRACE_LIMITS)
+def changed(entry) -> bool:
+    """Has the watched object changed since its snapshot? (False positives are harmless:
+    export drops a mutation whose encoding equals the previous one.)"""
+    obj, kind, n, items, vals = entry
+    if kind == K_LIST or kind == K_SET:
+        return len(obj) != n or not all(map(is_, obj, items))
+    if kind == K_DICT:
+        return len(obj) != n or not all(map(is_, obj, items)) or \
+            not all(map(is_, obj.values(), vals))
+    if kind == K_BYTES:
+        return len(obj) != n or not obj.startswith(items)
+    return encode(obj, TRACE_LIMITS) != items
 
 
-def unchanged(obj, snapshot) -> bool:
-    """True only if the flat container `obj` still holds exactly the snapshot's items."""
-    tp = type(obj)
-    if tp is dict:
-        keys, values = snapshot
-        return len(obj) == len(keys) and all(map(is_, obj, keys)) and \
-            all(map(is_, obj.values(), values))
-    if tp is bytearray:
-        return obj == snapshot
-    return len(obj) == len(snapshot) and all(map(is_, obj, snapshot))
+def value_token(obj):
+    """What an event keeps of a value (a returned or yielded value, an argument)."""
+    return obj if type(obj) in _IMMUTABLE else snapshot(obj)[0]
 
 
 # Code objects that are traced only through the functions they call, never as frames of
@@ -100,9 +136,13 @@ SKIPPED_CODE_NAMES = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genex
 
 
 class Recorder:
+    """What a run records. `events` holds raw entries: an int > 0 is a LINE event of the
+    current frame, an int < 0 switches the current frame to -n - 1, a tuple is any other
+    event: (kind, frame id, line, ...) as documented in trace_export."""
+
     def __init__(self, filename: str, *, max_steps: int, max_events: int, max_depth: int,
                  deadline: float, on_limit, hidden_names: frozenset = frozenset(),
-                 for_targets: dict | None = None):
+                 for_targets: dict | None = None, loops: list | None = None):
         self.filename = filename
         self.max_steps = max_steps
         self.max_events = max_events
@@ -110,15 +150,26 @@ class Recorder:
         self.deadline = deadline          # time.monotonic() value: soft deadline
         self.on_limit = on_limit          # on_limit(kind) never returns
         self.hidden = hidden_names        # comprehension variables (inlined on 3.12+)
+        # ... per function (first line of its code) when the static analysis says so
+        self.hidden_by_line = getattr(for_targets, "hidden", None)
         self.for_targets = for_targets or {}   # header line -> (names, body line)
-        self.events: list[tuple] = []
-        self.frames: list[dict] = []
+        if loops is None:
+            loops = getattr(for_targets, "loops", None)
+        self.loops = loops                # from the same static analysis, or None
+        self.events: list = []
+        self.cap = max_events             # raw entries to record (markers raise it)
+        self.frames: list = []
         self.states: dict[int, FrameState] = {}   # id(frame) -> state, live frames only
         self.steps = 0
-        self.line_counts: dict[int, int] = {}
+        self.next_check = min(CHECK_EVERY, max_steps + 1)
+        self.cur = 0                      # marker of the frame whose lines `events` receives
+        self.extra_counts: dict[int, int] = {}    # line runs not in `events` (see line_counts)
         self.recording = True
-        self.refs: dict[int, int] = {}
-        self._keep: list = []             # objects holding a ref number stay alive (ids unique)
+        self.internal_errors = 0          # exceptions caught inside our callbacks
+        # Objects whose id() a BIND/MUTATE entry holds, kept alive so that ids stay unique
+        # (export numbers them); clearing it frees them, ids in entries stay valid.
+        self._keep: list = []
+        self.watchdog = None              # set by a backend that can re-arm itself
 
     # ------------------------------------------------------------------ frames
     def enter(self, frame) -> "FrameState":
@@ -126,34 +177,30 @@ class Recorder:
         state = self.states.get(id(frame))
         if state is not None and state.frame is frame:
             if state.recording:
-                self.add((CALL, state.id, frame.f_lineno, frame.f_code.co_qualname, None, None,
-                          {"resumed": True}))
+                self.add((CALL, state.id, frame.f_lineno, frame.f_code.co_qualname, True))
             return state
         parent, call_line = self._parent_of(frame)
         depth = 0 if parent is None else parent.depth + 1
         code = frame.f_code
         fid = len(self.frames)
-        kind = ("generator" if code.co_flags & 0x20 else
-                "lambda" if code.co_name == "<lambda>" else "function")
         recording = self.recording and depth <= self.max_depth
         state = FrameState(self, fid, frame, depth, recording)
         self.states[id(frame)] = state
         if recording:
-            self.frames.append({"id": fid, "function": code.co_qualname,
-                                "parent": None if parent is None else parent.id,
-                                "depth": depth, "def_line": code.co_firstlineno,
-                                "call_line": call_line, "kind": kind})
-            args = state.snapshot_args(frame)
-            self.add((CALL, fid, code.co_firstlineno, code.co_qualname, None, None,
-                      {"args": args}))
+            self.frames.append((fid, code, None if parent is None else parent.id, depth,
+                                call_line))
+            self.add((CALL, fid, code.co_firstlineno, code.co_qualname, state.snapshot_args(frame)))
         else:
             self.frames.append(None)   # keeps ids aligned; dropped at export
         return state
 
     def _parent_of(self, frame):
+        states = self.states
+        if not states:
+            return None, None
         f = frame.f_back
         while f is not None:
-            st = self.states.get(id(f))
+            st = states.get(id(f))
             if st is not None and st.frame is f:
                 return st, f.f_lineno
             f = f.f_back
@@ -164,8 +211,9 @@ class Recorder:
 
     # ------------------------------------------------------------------ events
     def add(self, ev: tuple) -> None:
-        self.events.append(ev)
-        if len(self.events) >= self.max_events:
+        events = self.events
+        events.append(ev)
+        if len(events) >= self.cap:
             self.add_limit_reached()
 
     def add_limit_reached(self) -> None:
@@ -173,20 +221,43 @@ class Recorder:
         for st in self.states.values():
             st.recording = False
 
-    def ref(self, obj) -> int | None:
-        if type(obj) in _IMMUTABLE:
-            return None
-        r = self.refs.get(id(obj))
-        if r is None:
-            r = self.refs[id(obj)] = len(self.refs) + 1
-            self._keep.append(obj)
-        return r
+    def output(self, stream: str, text: str, frame) -> None:
+        """User code wrote `text`: an OUTPUT event at the innermost recorded frame's line
+        (merged into the previous one when nothing happened in between)."""
+        if not self.recording:
+            return
+        fid, line = self.current_position(frame)
+        if fid is None:
+            return
+        events = self.events
+        last = events[-1] if events else None
+        if type(last) is tuple and last[0] == "output" and last[1] == fid and \
+                last[2] == line and last[3] == stream:
+            last[4].append(text)
+        else:
+            self.add(("output", fid, line, stream, [text]))
 
     def check_limits(self) -> None:
+        self.next_check = min(self.steps + CHECK_EVERY, self.max_steps + 1)
         if self.steps > self.max_steps:
             self.on_limit("step_limit")
         if time.monotonic() > self.deadline:
             self.on_limit("timeout")
+        if self.watchdog is not None:
+            self.watchdog()
+
+    def count_line(self, lineno: int) -> None:
+        """A line run that `events` does not show (a repeat, or recording stopped)."""
+        counts = self.extra_counts
+        counts[lineno] = counts.get(lineno, 0) + 1
+
+    @property
+    def line_counts(self) -> dict[int, int]:
+        counts = dict(self.extra_counts)
+        for x in self.events:
+            if type(x) is int and x > 0:
+                counts[x] = counts.get(x, 0) + 1
+        return counts
 
     def current_position(self, frame) -> tuple[int | None, int | None]:
         """(frame id, line) of the innermost recorded frame at or above `frame`."""
@@ -199,7 +270,8 @@ class Recorder:
 
 
 class FrameState:
-    __slots__ = ("rec", "id", "frame", "depth", "recording", "snap", "prev_line", "pending_exc")
+    __slots__ = ("rec", "id", "frame", "depth", "recording", "keys", "vals", "watch",
+                 "prev_line", "pending_exc", "marker", "tr", "hidden")
 
     def __init__(self, rec: Recorder, fid: int, frame, depth: int, recording: bool):
         self.rec = rec
@@ -207,75 +279,237 @@ class FrameState:
         self.frame = frame
         self.depth = depth
         self.recording = recording
-        self.snap: dict[str, tuple] = {}     # name -> (object, encoding, probe kind, snapshot)
+        self.keys: tuple = ()                # names of the locals at the last look
+        self.vals: tuple = ()                # their objects (kept alive: ids stay unique)
+        self.watch: list = []                # snapshot entries of mutable locals
         self.prev_line = None
         self.pending_exc = None              # (type name, line) raised, not yet caught
+        self.marker = -fid - 1
+        self.tr = self.trace
+        by_line = rec.hidden_by_line
+        self.hidden = rec.hidden if by_line is None else \
+            by_line.get(frame.f_code.co_firstlineno, _NOTHING)
 
     def snapshot_args(self, frame) -> list:
         code = frame.f_code
         n = code.co_argcount + code.co_kwonlyargcount
         n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)   # *args, **kwargs
         loc = frame.f_locals
+        self.keys = tuple(loc)
+        self.vals = tuple(loc.values())
         out = []
+        watch = self.watch
         for name in code.co_varnames[:n]:
             if name in loc:
                 obj = loc[name]
-                entry = snapshot_entry(obj)
-                self.snap[name] = entry
-                out.append([name, entry[1]])
+                if type(obj) in _IMMUTABLE:
+                    out.append((name, obj))
+                    continue
+                token, entry = snapshot(obj)
+                if entry is not None:
+                    watch.append(entry)
+                out.append((name, token))
         return out
 
-    # The hot path: one call per executed line of traced code.
+    # ------------------------------------------------------------------ the hot path
+    # `line` (sys.monitoring) and `trace` (settrace) are the same code: a method call less
+    # per line matters on 3.11, so `trace` has it inline.
     def line(self, frame, lineno: int) -> None:
         rec = self.rec
         rec.steps += 1
-        counts = rec.line_counts
-        counts[lineno] = counts.get(lineno, 0) + 1
-        if rec.steps > rec.max_steps or not rec.steps & 1023:
+        if rec.steps >= rec.next_check:
             rec.check_limits()
-        if lineno == self.prev_line or not self.recording:
+        if self.recording:
+            prev = self.prev_line
+            if prev is not None:
+                loc = frame.f_locals
+                vals = tuple(loc.values())
+                pv = self.vals
+                if len(vals) != len(pv) or not all(map(is_, vals, pv)) or \
+                        prev in rec.for_targets:
+                    self.rebound(loc, vals, prev, lineno)
+                elif self.watch:
+                    self.mutated(loc, prev)
+            if lineno != prev:
+                if self.pending_exc is not None:
+                    self.caught(lineno)
+                if rec.cur != self.marker:
+                    rec.cur = self.marker
+                    rec.events.append(self.marker)
+                    rec.cap += 1
+                events = rec.events
+                events.append(lineno)
+                if len(events) >= rec.cap:
+                    rec.add_limit_reached()
+            else:
+                rec.count_line(lineno)
             self.prev_line = lineno
-            return
-        if self.pending_exc is not None:
-            rec.add((CAUGHT, self.id, lineno, self.pending_exc[0]))
-            self.pending_exc = None
-        if self.prev_line is not None:
-            self.diff(frame, self.prev_line, lineno)
-        events = rec.events
-        events.append((LINE, self.id, lineno))
-        if len(events) >= rec.max_events:
-            rec.add_limit_reached()
-        self.prev_line = lineno
+        else:
+            rec.count_line(lineno)
 
-    def diff(self, frame, line: int, arriving: int | None = None) -> None:
-        """Record what `line` (just executed) changed; `arriving` is the line about to run."""
-        snap = self.snap
+    def trace(self, frame, event, arg):
+        try:
+            if event == "line":
+                rec = self.rec
+                rec.steps += 1
+                if rec.steps >= rec.next_check:
+                    rec.check_limits()
+                lineno = frame.f_lineno
+                if self.recording:
+                    prev = self.prev_line
+                    if prev is not None:
+                        loc = frame.f_locals
+                        vals = tuple(loc.values())
+                        pv = self.vals
+                        if len(vals) != len(pv) or not all(map(is_, vals, pv)) or \
+                                prev in rec.for_targets:
+                            self.rebound(loc, vals, prev, lineno)
+                        elif self.watch:
+                            self.mutated(loc, prev)
+                    if lineno != prev:
+                        if self.pending_exc is not None:
+                            self.caught(lineno)
+                        if rec.cur != self.marker:
+                            rec.cur = self.marker
+                            rec.events.append(self.marker)
+                            rec.cap += 1
+                        events = rec.events
+                        events.append(lineno)
+                        if len(events) >= rec.cap:
+                            rec.add_limit_reached()
+                    else:
+                        rec.count_line(lineno)
+                    self.prev_line = lineno
+                else:
+                    rec.count_line(lineno)
+            elif event == "return":
+                if self.pending_exc is not None and arg is None:
+                    self.unwound(frame, frame.f_lineno)
+                elif frame.f_code.co_flags & 0x220 and \
+                        frame.f_code.co_code[frame.f_lasti] == _YIELD_OP:
+                    self.yielded(frame, arg, frame.f_lineno)
+                else:
+                    self.returned(frame, arg, frame.f_lineno)
+            elif event == "exception":
+                tb = arg[2]
+                self.raised(frame, arg[1], frame.f_lineno, tb is not None and tb.tb_next is None)
+        except BaseException:   # never let an error of ours switch tracing off
+            self.rec.internal_errors += 1
+        return self.tr
+
+    # ------------------------------------------------------------------ changes
+    def rebound(self, loc, vals: tuple, line: int, arriving: int | None) -> None:
+        """Some local got another object (or a name appeared or went): BIND events, then a
+        look at the mutable ones. `line` just ran; `arriving` is about to run."""
         rec = self.rec
-        hidden = rec.hidden
+        keys = tuple(loc)
+        pv = self.vals
+        if keys == self.keys:
+            idx = list(compress(count(), map(is_not, vals, pv)))
+        else:
+            old = dict(zip(self.keys, pv))
+            missing = object()
+            idx = [i for i, (k, v) in enumerate(zip(keys, vals)) if old.get(k, missing) is not v]
         target = rec.for_targets.get(line)
-        rebound = target[0] if target is not None and target[1] == arriving else ()
-        for name, obj in frame.f_locals.items():
-            old = snap.get(name)
-            if old is not None and old[0] is obj:
-                if name in rebound:   # a loop variable given the same object again
-                    rec.add((BIND, self.id, line, name, old[1], rec.ref(obj)))
-                elif old[2] and not (old[2] == 1 and unchanged(obj, old[3])):
-                    entry = snapshot_entry(obj)
-                    snap[name] = entry
-                    if entry[2] != 2 or entry[1] != old[1]:
-                        enc = entry[1]
-                        aliases = [n for n, o in snap.items() if o[0] is obj and n != name]
-                        for n in aliases:       # one event for one change, whatever the names
-                            snap[n] = entry
-                        rec.add((MUTATE, self.id, line, name, enc, rec.ref(obj),
-                                 {"aliases": aliases} if aliases else None))
-                continue
+        if target is not None and target[1] == arriving:
+            # A loop variable given the very same object again (small ints are shared) is
+            # still a binding of this iteration.
+            extra = [i for i, k in enumerate(keys) if k in target[0] and i not in idx]
+            if extra:
+                idx = sorted(idx + extra)
+        self.keys, self.vals = keys, vals
+        hidden = self.hidden
+        out = []
+        watch = None
+        for i in idx:
+            name = keys[i]
             if name in hidden or name[:1] == ".":
                 continue
-            entry = snapshot_entry(obj)
-            snap[name] = entry
-            rec.add((BIND, self.id, line, name, entry[1],
-                     None if entry[2] == 0 else rec.ref(obj)))
+            obj = vals[i]
+            if watch is None:
+                watch = {id(e[0]): e for e in self.watch}
+            entry = watch.get(id(obj))
+            if entry is not None and entry[0] is obj:
+                # Already watched under another name: its snapshot stays (a change since is
+                # still reported as a mutation).
+                token = _token_of(entry) if not changed(entry) else None
+                if token is None:
+                    token, new = snapshot(obj)
+                    watch[id(obj)] = new
+                rec._keep.append(obj)
+                out.append((i, (BIND, self.id, line, name, token, id(obj))))
+                continue
+            token, entry = snapshot(obj)
+            if entry is not None:
+                watch[id(obj)] = entry
+            if entry is not None:
+                rec._keep.append(obj)
+            out.append((i, (BIND, self.id, line, name, token, None if entry is None else id(obj))))
+        if watch is not None:
+            live = {id(v) for v in vals}
+            self.watch = [e for k, e in watch.items() if k in live]
+        if self.watch:
+            muts = self._mutations(keys, vals, line, {i for i, _ in out})
+            if muts:
+                out.extend(muts)
+                out.sort(key=_first)
+        add = rec.add
+        for _, ev in out:
+            add(ev)
+
+    def mutated(self, loc, line: int) -> None:
+        """No local was rebound: did a watched object change in place?"""
+        for obj, kind, n, items, vals in self.watch:
+            if kind == K_LIST or kind == K_SET:
+                if len(obj) == n and all(map(is_, obj, items)):
+                    continue
+            elif not changed((obj, kind, n, items, vals)):
+                continue
+            break
+        else:
+            return
+        keys, vals = self.keys, self.vals
+        muts = self._mutations(keys, vals, line, ())
+        add = self.rec.add
+        for _, ev in muts:
+            add(ev)
+
+    def _mutations(self, keys, vals, line, skip) -> list:
+        out = []
+        hidden = self.hidden
+        for pos, entry in enumerate(self.watch):
+            if not changed(entry):
+                continue
+            obj = entry[0]
+            token, new = snapshot(obj)
+            if new is None:      # cannot happen for a watched object; keep it watched anyway
+                continue
+            self.watch[pos] = new
+            names = [(i, k) for i, (k, v) in enumerate(zip(keys, vals))
+                     if v is obj and k not in hidden and k[:1] != "."]
+            names = [(i, k) for i, k in names if i not in skip] or names
+            if not names:
+                continue
+            first = names[0][0]
+            aliases = [k for _, k in names[1:]]
+            self.rec._keep.append(obj)
+            out.append((first, (MUTATE, self.id, line, names[0][1], token, id(obj),
+                                aliases or None)))
+        return out
+
+    def caught(self, lineno: int) -> None:
+        self.rec.add((CAUGHT, self.id, lineno, self.pending_exc[0]))
+        self.pending_exc = None
+
+    def diff(self, frame, line: int) -> None:
+        """Record what `line` (just executed) changed, at a frame exit or a raise."""
+        loc = frame.f_locals
+        vals = tuple(loc.values())
+        pv = self.vals
+        if len(vals) != len(pv) or not all(map(is_, vals, pv)):
+            self.rebound(loc, vals, line, None)
+        elif self.watch:
+            self.mutated(loc, line)
 
     # Frame exits and exceptions: rarer, so clarity over speed.
     def returned(self, frame, value, lineno: int) -> None:
@@ -285,13 +519,13 @@ class FrameState:
             if self.pending_exc is not None:
                 rec.add((PROPAGATE, self.id, lineno, self.pending_exc[0]))
             else:
-                rec.add((RETURN, self.id, lineno, None, encode(value, TRACE_LIMITS)))
+                rec.add((RETURN, self.id, lineno, value_token(value)))
         rec.leave(frame)
 
     def yielded(self, frame, value, lineno: int) -> None:
         if self.recording:
             self.diff(frame, lineno)
-            self.rec.add((YIELD, self.id, lineno, None, encode(value, TRACE_LIMITS)))
+            self.rec.add((YIELD, self.id, lineno, value_token(value)))
         self.prev_line = None
 
     def raised(self, frame, exc: BaseException, lineno: int, here: bool) -> None:
@@ -303,7 +537,7 @@ class FrameState:
                 msg = str(exc) if type(exc).__str__ is BaseException.__str__ else ""
             except Exception:
                 msg = ""
-            self.rec.add((RAISE, self.id, lineno, name, None, None, {"text": msg[:500]}))
+            self.rec.add((RAISE, self.id, lineno, name, msg[:500]))
         self.pending_exc = (name, lineno)
 
     def unwound(self, frame, lineno: int) -> None:
@@ -314,7 +548,68 @@ class FrameState:
         self.rec.leave(frame)
 
 
+def _first(pair):
+    return pair[0]
+
+
+def _token_of(entry):
+    """The export token of an unchanged watched object, from its entry."""
+    obj, kind, n, items, vals = entry
+    if kind == K_ENC:
+        return items
+    if kind == K_DICT:
+        return Snap((kind, n, items, vals))
+    return Snap((kind, n, items))
+
+
 # ---------------------------------------------------------------------- settrace backend
+
+_YIELD_OP = dis.opmap["YIELD_VALUE"]
+
+
+class Watchdog:
+    """A CPU-time timer (ITIMER_PROF, SIGPROF) started once a run is longer than CHECK_EVERY
+    steps: between any two bytecodes it checks the soft deadline, and calls `rearm` (the
+    settrace backend installs its trace function again if the interpreter dropped it). CPU
+    time, not wall time, and SIGPROF, not SIGALRM: a sleeping line costs nothing, and user code
+    that uses alarm() or SIGALRM is left alone; if user code already handles SIGPROF, there is
+    no watchdog (the step checks remain)."""
+
+    def __init__(self, rec: "Recorder", rearm=None):
+        self.rec = rec
+        self.rearm = rearm
+        self.armed = False
+        self.old = None
+
+    def arm(self) -> None:
+        self.rec.watchdog = None          # once
+        try:
+            if signal.getsignal(signal.SIGPROF) not in (signal.SIG_DFL, None):
+                return
+            self.old = signal.signal(signal.SIGPROF, self.tick)
+            signal.setitimer(signal.ITIMER_PROF, WATCHDOG_S, WATCHDOG_S)
+            self.armed = True
+        except (ValueError, OSError, AttributeError):   # not the main thread, no setitimer
+            pass
+
+    def disarm(self) -> None:
+        if self.armed:
+            self.armed = False
+            try:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                signal.signal(signal.SIGPROF, self.old if self.old is not None else signal.SIG_DFL)
+            except (ValueError, OSError, TypeError):
+                pass
+
+    def tick(self, signum, frame) -> None:
+        try:
+            if self.rearm is not None:
+                self.rearm()
+            if time.monotonic() > self.rec.deadline:
+                self.rec.on_limit("timeout")
+        except BaseException:
+            pass
+
 
 class SettraceBackend:
     """sys.settrace: one global function decides per frame, a bound method traces it."""
@@ -323,55 +618,43 @@ class SettraceBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
-        import dis
-        self._yield_op = dis.opmap["YIELD_VALUE"]
+        self._dog = Watchdog(rec, self._rearm)
 
     def install(self, sys_settrace) -> None:
         self._settrace = sys_settrace
+        self.rec.watchdog = self._dog.arm
         sys_settrace(self._global)
 
     def uninstall(self) -> None:
         self._settrace(None)
+        self.rec.watchdog = None
+        self._dog.disarm()
+
+    def _rearm(self) -> None:
+        if sys.gettrace() is None:       # dropped by the interpreter: trace again
+            self._settrace(self._global)
+            self.rec.internal_errors += 1
 
     def _global(self, frame, event, arg):
-        code = frame.f_code
-        if code not in self.codes:
+        try:
+            code = frame.f_code
+            if code not in self.codes:
+                return None
+            if code.co_name in SKIPPED_CODE_NAMES:
+                return self._count_only
+            return self.rec.enter(frame).tr
+        except BaseException:
+            self.rec.internal_errors += 1
             return None
-        if code.co_name in SKIPPED_CODE_NAMES:
-            return self._count_only
-        state = self.rec.enter(frame)
-        return _LocalTracer(self, state).trace
 
     def _count_only(self, frame, event, arg):
-        if event == "line":
-            rec = self.rec
-            rec.steps += 1
-            if rec.steps > rec.max_steps or not rec.steps & 1023:
-                rec.check_limits()
+        try:
+            if event == "line":
+                rec = self.rec
+                rec.steps += 1
+                if rec.steps >= rec.next_check:
+                    rec.check_limits()
+        except BaseException:
+            self.rec.internal_errors += 1
         return self._count_only
 
-
-class _LocalTracer:
-    __slots__ = ("backend", "state", "trace")
-
-    def __init__(self, backend: SettraceBackend, state: FrameState):
-        self.backend = backend
-        self.state = state
-        self.trace = self._trace
-
-    def _trace(self, frame, event, arg):
-        if event == "line":
-            self.state.line(frame, frame.f_lineno)
-        elif event == "return":
-            st = self.state
-            if st.pending_exc is not None and arg is None:
-                st.unwound(frame, frame.f_lineno)
-            elif frame.f_code.co_code[frame.f_lasti] == self.backend._yield_op:
-                st.yielded(frame, arg, frame.f_lineno)
-            else:
-                st.returned(frame, arg, frame.f_lineno)
-        elif event == "exception":
-            tb = arg[2]
-            here = tb is not None and tb.tb_next is None
-            self.state.raised(frame, arg[1], frame.f_lineno, here)
-        return self.trace

@@ -25,7 +25,7 @@ import time
 from . import guards
 from .capture import Recorder, SettraceBackend
 from .schema import SCHEMA_VERSION
-from .trace_export import analyse_names, build_trace, hottest_line_message
+from .trace_export import analyse_names, build_trace, dumps_trace, hottest_line_message
 from .values import RESULT_LIMITS, encode, exception_message, values_equal
 
 _real_exit = os._exit
@@ -124,11 +124,11 @@ class _Run:
         data["wall_ms"] = round((time.perf_counter() - self.t0) * 1000, 3)
         if self.rec is not None:
             build_trace(data, self.rec, self.tree, self.source_lines)
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        payload = dumps_trace(data)
         while len(payload) > RESULT_CAP and data.get("events"):
             data["events"] = data["events"][: len(data["events"]) // 2]
             data["truncated"] = True
-            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            payload = dumps_trace(data)
         return payload.encode("utf-8", "surrogatepass")
 
     def release_memory(self, tb=None) -> None:
@@ -174,17 +174,8 @@ class _Run:
             text, self.out_truncated = text[:room], True
         self.out_bytes += len(text)
         (self.stdout if stream == "stdout" else self.stderr).append(text)
-        rec = self.rec
-        if rec is not None and rec.recording:
-            fid, line = rec.current_position(sys._getframe(2))
-            if fid is not None:
-                last = rec.events[-1] if rec.events else None
-                if last and last[0] == "output" and last[1] == fid and last[2] == line \
-                        and last[6]["stream"] == stream:
-                    last[6]["text"] += text
-                else:
-                    rec.add(("output", fid, line, None, None, None,
-                             {"stream": stream, "text": text}))
+        if self.rec is not None:
+            self.rec.output(stream, text, sys._getframe(2))
 
 
 class _Stream:

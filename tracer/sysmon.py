@@ -2,13 +2,19 @@
 
 Events are enabled locally on the user's code objects only, so library code runs at full
 speed. Callbacks get code objects, not frames; the frame is `sys._getframe(1)`.
+
+LINE fires only when the line number changes, so a loop written on one line (`while n: n -= 1`)
+would give one LINE event for all its iterations (bindings missed, steps not counted: an
+infinite one-line loop would escape the step cap). JUMP events stand in for those: a backward
+jump that stays on its line counts as that line running again; every other jump location
+returns DISABLE the first time it fires, so it costs nothing afterwards.
 """
 
 from __future__ import annotations
 
 import sys
 
-from .capture import SKIPPED_CODE_NAMES, Recorder
+from .capture import SKIPPED_CODE_NAMES, Recorder, Watchdog
 
 TOOL_ID = 0  # sys.monitoring.DEBUGGER_ID
 
@@ -18,6 +24,15 @@ _use_tool_id, _free_tool_id = _mon.use_tool_id, _mon.free_tool_id
 _register_callback, _set_events, _set_local_events = (
     _mon.register_callback, _mon.set_events, _mon.set_local_events)
 _E = _mon.events
+_getframe = sys._getframe
+_DISABLE = _mon.DISABLE
+
+
+def _line_at(code, offset: int):
+    for start, end, line in code.co_lines():
+        if start <= offset < end:
+            return line
+    return None
 
 
 class MonitoringBackend:
@@ -26,19 +41,22 @@ class MonitoringBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
+        self._dog = Watchdog(rec)        # the deadline only: monitoring is never dropped
 
     def install(self, _sys_settrace=None) -> None:
         E = _E
         _use_tool_id(TOOL_ID, "tracecot")
+        self.rec.watchdog = self._dog.arm
         callbacks = {
             E.PY_START: self._start, E.PY_RESUME: self._start, E.LINE: self._line,
             E.PY_RETURN: self._return, E.PY_YIELD: self._yield, E.RAISE: self._raise,
             E.EXCEPTION_HANDLED: self._handled, E.PY_UNWIND: self._unwind,
+            E.JUMP: self._jump,
         }
         for event, fn in callbacks.items():
             _register_callback(TOOL_ID, event, fn)
-        traced = E.PY_START | E.PY_RESUME | E.LINE | E.PY_RETURN | E.PY_YIELD
-        counted = E.LINE
+        traced = E.PY_START | E.PY_RESUME | E.LINE | E.PY_RETURN | E.PY_YIELD | E.JUMP
+        counted = E.LINE | E.JUMP
         for code in self.codes:
             if code.co_name == "<module>":
                 continue
@@ -48,6 +66,8 @@ class MonitoringBackend:
         _set_events(TOOL_ID, E.RAISE | E.EXCEPTION_HANDLED | E.PY_UNWIND)
 
     def uninstall(self) -> None:
+        self.rec.watchdog = None
+        self._dog.disarm()
         _set_events(TOOL_ID, 0)
         for code in self.codes:
             if code.co_name != "<module>":
@@ -58,61 +78,101 @@ class MonitoringBackend:
         st = self.rec.states.get(id(frame))
         return st if st is not None and st.frame is frame else None
 
+    # Every callback catches BaseException: an error of ours (a RecursionError at the user's
+    # recursion limit, a MemoryError) must neither reach user code nor stop the tracing.
     def _start(self, code, offset):
-        if code.co_name not in SKIPPED_CODE_NAMES:
-            self.rec.enter(sys._getframe(1))
+        try:
+            if code.co_name not in SKIPPED_CODE_NAMES:
+                self.rec.enter(_getframe(1))
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _line(self, code, lineno):
-        frame = sys._getframe(1)
-        st = self.rec.states.get(id(frame))
-        if st is not None and st.frame is frame:
-            st.line(frame, lineno)
-        else:   # comprehension/generator expression bodies: counted against the limits only
-            rec = self.rec
-            rec.steps += 1
-            if rec.steps > rec.max_steps or not rec.steps & 1023:
-                rec.check_limits()
+        try:
+            frame = _getframe(1)
+            st = self.rec.states.get(id(frame))
+            if st is not None and st.frame is frame:
+                st.line(frame, lineno)
+            else:   # comprehension/generator expression bodies: counted against the limits only
+                rec = self.rec
+                rec.steps += 1
+                if rec.steps >= rec.next_check:
+                    rec.check_limits()
+        except BaseException:
+            self.rec.internal_errors += 1
+
+    def _jump(self, code, offset, dest):
+        """A backward jump within one line: that line runs again (see the module docstring)."""
+        if dest >= offset or _line_at(code, dest) != _line_at(code, offset):
+            return _DISABLE
+        try:
+            frame = _getframe(1)
+            st = self.rec.states.get(id(frame))
+            if st is not None and st.frame is frame:
+                st.line(frame, frame.f_lineno)
+            else:
+                rec = self.rec
+                rec.steps += 1
+                if rec.steps >= rec.next_check:
+                    rec.check_limits()
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _return(self, code, offset, value):
-        frame = sys._getframe(1)
-        st = self._state(frame)
-        if st is not None:
-            st.returned(frame, value, frame.f_lineno)
+        try:
+            frame = _getframe(1)
+            st = self._state(frame)
+            if st is not None:
+                st.returned(frame, value, frame.f_lineno)
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _yield(self, code, offset, value):
-        frame = sys._getframe(1)
-        st = self._state(frame)
-        if st is not None:
-            st.yielded(frame, value, frame.f_lineno)
+        try:
+            frame = _getframe(1)
+            st = self._state(frame)
+            if st is not None:
+                st.yielded(frame, value, frame.f_lineno)
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _raise(self, code, offset, exc):
         if code not in self.codes:
             return
-        frame = sys._getframe(1)
-        st = self._state(frame)
-        if st is not None:
-            # RAISE fires again in every frame the exception passes through: it was raised
-            # here only if the innermost traceback entry is this frame.
-            tb = exc.__traceback__
-            while tb is not None and tb.tb_next is not None:
-                tb = tb.tb_next
-            here = tb is None or tb.tb_frame is frame
-            st.raised(frame, exc, frame.f_lineno, here=here)
+        try:
+            frame = _getframe(1)
+            st = self._state(frame)
+            if st is not None:
+                # RAISE fires again in every frame the exception passes through: it was raised
+                # here only if the innermost traceback entry is this frame.
+                tb = exc.__traceback__
+                while tb is not None and tb.tb_next is not None:
+                    tb = tb.tb_next
+                here = tb is None or tb.tb_frame is frame
+                st.raised(frame, exc, frame.f_lineno, here=here)
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _handled(self, code, offset, exc):
         if code not in self.codes:
             return
-        frame = sys._getframe(1)
-        st = self._state(frame)
-        if st is not None and st.pending_exc is None:
-            st.pending_exc = (type(exc).__name__, frame.f_lineno)
+        try:
+            frame = _getframe(1)
+            st = self._state(frame)
+            if st is not None and st.pending_exc is None:
+                st.pending_exc = (type(exc).__name__, frame.f_lineno)
+        except BaseException:
+            self.rec.internal_errors += 1
 
     def _unwind(self, code, offset, exc):
         if code not in self.codes:
             return
-        frame = sys._getframe(1)
-        st = self._state(frame)
-        if st is not None:
-            if st.pending_exc is None:
-                st.pending_exc = (type(exc).__name__, frame.f_lineno)
-            st.unwound(frame, frame.f_lineno)
+        try:
+            frame = _getframe(1)
+            st = self._state(frame)
+            if st is not None:
+                if st.pending_exc is None:
+                    st.pending_exc = (type(exc).__name__, frame.f_lineno)
+                st.unwound(frame, frame.f_lineno)
+        except BaseException:
+            self.rec.internal_errors += 1

@@ -1,125 +1,480 @@
-"""Turn the recorder's compact tuples into schema JSON, adding loop iteration events.
+"""Turn the recorder's raw entries into the trace JSON, adding loop iteration events.
 
-Runs once per trace, in the child, after the call: nothing here is on the hot path.
+Runs once per trace, in the child, after the call: all the work the hot path deferred happens
+here, once per event: values are encoded (memoised per value), mutations whose encoding did not
+change are dropped, identity numbers are given out, LOOP events are inserted, and events are
+written straight to JSON text (`dumps_trace` puts the whole trace together).
+
+Raw entries (see capture.Recorder): an int > 0 is a LINE of the current frame, an int < 0
+makes frame -n - 1 current, and tuples are
+    (CALL, frame, line, qualname, [(name, token), ...] | True for a resumed generator)
+    (BIND, frame, line, name, token, id of the object or None)
+    (MUTATE, frame, line, name, token, id of the object, [aliases] | None)
+    (RETURN | YIELD, frame, line, token)
+    (RAISE, frame, line, type name, message)
+    (CAUGHT | PROPAGATE, frame, line, type name)
+    ("output", frame, line, stream, [texts])
+where a token is an immutable object, a capture.Snap, or an encoding (dict).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+from json.encoder import encode_basestring as _jstr
 
-from .capture import export_value
-from .schema import BIND, LINE, LOOP, MUTATE
+from .capture import K_BYTES, K_DICT, K_LIST, K_SET, Snap
+from .schema import BIND, CALL, CAUGHT, LINE, LOOP, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
+from .values import TRACE_LIMITS, encode
 
-_TUPLE_FIELDS = ("kind", "frame", "line", "name", "value", "ref")
+_ITEMS = TRACE_LIMITS.items
+_MAX_EXACT_JSON_INT = 2 ** 53
+
+
+# ---------------------------------------------------------------------- static analysis
+
+class ForTargets(dict):
+    """{for header line: (target names, first body line)}, plus, found by the same walk, the
+    module's loops (`.loops`) and the hidden comprehension names per function (`.hidden`)."""
+    loops: list
+    hidden: dict
+
+
+def analyse_names(tree) -> tuple[frozenset, ForTargets]:
+    """One walk of the module: (names bound only by comprehensions, for targets with loops).
+
+    The first are hidden locals of inlined comprehensions on 3.12+ (per function as
+    `.hidden`, keyed by the first line of its code object; the returned set is their union);
+    the second lets the recorder report a loop variable every iteration, even when it is
+    rebound to the very same object (small ints are shared), and carries the module's loops
+    for export (`.loops`).
+    """
+    targets, loops, hidden = ForTargets(), [], {}
+    scopes = [tree] if tree is not None else []
+    while scopes:
+        scope = scopes.pop()
+        comp, stored, comp_targets = set(), [], set()
+        params = set()
+        if type(scope) is not ast.Module:
+            a = scope.args
+            params.update(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs)
+            params.update(x.arg for x in (a.vararg, a.kwarg) if x is not None)
+        todo = list(scope.body) if type(scope.body) is list else [scope.body]
+        while todo:
+            node = todo.pop()
+            tp = type(node)
+            if tp in _SCOPES:
+                scopes.append(node)
+                # Decorators and defaults are evaluated in this scope.
+                todo.extend(getattr(node, "decorator_list", ()))
+                todo.extend(d for d in node.args.defaults + node.args.kw_defaults if d)
+                continue
+            if tp is ast.Name:
+                if type(node.ctx) is ast.Store:
+                    stored.append(node)
+            elif tp in _COMPS:
+                for gen in node.generators:
+                    for n in ast.walk(gen.target):
+                        if type(n) is ast.Name:
+                            comp.add(n.id)
+                            comp_targets.add(id(n))
+            elif tp is ast.For or tp is ast.AsyncFor:
+                targets[node.lineno] = (tuple(n.id for n in ast.walk(node.target)
+                                              if type(n) is ast.Name), node.body[0].lineno)
+                loops.append(_loop(node))
+            elif tp is ast.While and node.body:
+                loops.append(_loop(node))
+            todo.extend(ast.iter_child_nodes(node))
+        if comp:
+            # Names stored anywhere but in a comprehension's own target are ordinary locals.
+            elsewhere = params.union(n.id for n in stored if id(n) not in comp_targets)
+            names = frozenset(comp - elsewhere)
+            if names:
+                first = min([d.lineno for d in getattr(scope, "decorator_list", ())]
+                            + [getattr(scope, "lineno", 1)])
+                hidden[first] = hidden.get(first, frozenset()) | names
+    loops.sort(key=lambda x: x["line"])
+    targets.loops = loops
+    targets.hidden = hidden
+    return frozenset().union(*hidden.values()), targets
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _loop(node) -> dict:
+    return {"line": node.lineno, "kind": "while" if isinstance(node, ast.While) else "for",
+            "body_start": node.body[0].lineno,
+            "body_end": max(getattr(s, "end_lineno", s.lineno) for s in node.body),
+            "end_line": node.end_lineno}
 
 
 def find_loops(tree) -> list[dict]:
-    loops = []
-    if tree is None:
-        return loops
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and node.body:
-            loops.append({"line": node.lineno,
-                          "kind": "while" if isinstance(node, ast.While) else "for",
-                          "body_start": node.body[0].lineno,
-                          "body_end": max(getattr(s, "end_lineno", s.lineno) for s in node.body),
-                          "end_line": node.end_lineno})
-    loops.sort(key=lambda x: x["line"])
-    return loops
+    return analyse_names(tree)[1].loops
 
 
-def analyse_names(tree) -> tuple[frozenset, dict]:
-    """(names bound only by comprehensions, {for header line: (target names, first body line)}).
+class _LoopIndex:
+    """What export needs to know about loops, per body line."""
+    __slots__ = ("by_body", "span", "nested", "json")
 
-    The first are hidden locals of inlined comprehensions on 3.12+; the second lets the
-    recorder report a loop variable every iteration, even when it is rebound to the very same
-    object (small ints are shared).
-    """
-    comp, elsewhere, targets = set(), set(), {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            for gen in node.generators:
-                comp.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor,
-                               ast.With, ast.NamedExpr)):
-            stores = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                      and isinstance(n.ctx, ast.Store)]
-            elsewhere.update(stores)
-            if isinstance(node, (ast.For, ast.AsyncFor)):
-                targets[node.lineno] = (tuple(n.id for n in ast.walk(node.target)
-                                              if isinstance(n, ast.Name)), node.body[0].lineno)
-        elif isinstance(node, ast.arg):
-            elsewhere.add(node.arg)
-    return frozenset(comp - elsewhere), targets
+    def __init__(self, loops: list[dict]):
+        self.by_body = {lp["body_start"]: lp["line"] for lp in loops
+                        if lp["body_start"] != lp["line"]}
+        self.span = {lp["line"]: (lp["line"], lp["end_line"]) for lp in loops}
+        # A loop whose body starts with another loop: that header line runs once per inner
+        # iteration too, so only an arrival from outside the inner loop starts an iteration.
+        inner = {lp["line"]: lp for lp in loops}
+        self.nested = {}
+        for lp in loops:
+            il = inner.get(lp["body_start"])
+            if il is not None and il is not lp:
+                self.nested[lp["line"]] = (il["body_start"], il["end_line"])
+        self.json = json.dumps(loops, separators=(",", ":"))
 
 
-def _event_dicts(rec) -> list[dict]:
-    out = []
-    for ev in rec.events:
-        d = {}
-        for key, val in zip(_TUPLE_FIELDS, ev):
-            if val is not None:
-                d[key] = export_value(val) if key == "value" else val
-        if len(ev) > 6 and ev[6]:
-            d.update(ev[6])
-            if "args" in d:
-                d["args"] = [[n, export_value(v)] for n, v in d["args"]]
-        out.append(d)
-    return out
+_index_cache: dict = {}
 
 
-def add_loop_events(events: list[dict], loops: list[dict]) -> list[dict]:
-    """Insert a LOOP event where each iteration of a loop starts.
-
-    An iteration starts when its first body line runs (it runs exactly once per iteration,
-    whatever the header line does on this Python version). The event goes before the
-    bindings the header made for that iteration (the `for` target).
-    """
-    by_body = {lp["body_start"]: lp for lp in loops if lp["body_start"] != lp["line"]}
-    if not by_body:
-        return events
-    active: dict[int, dict[int, int]] = {}     # frame -> {loop header: iterations so far}
-    out: list[dict] = []
-    for ev in events:
-        if ev["kind"] == LINE:
-            frame, line = ev["frame"], ev["line"]
-            counters = active.setdefault(frame, {})
-            for header in [h for h in counters if not _inside(loops, h, line)]:
-                del counters[header]
-            lp = by_body.get(line)
-            if lp is not None:
-                n = counters.get(lp["line"], 0) + 1
-                counters[lp["line"]] = n
-                at = len(out)
-                while at > 0 and out[at - 1]["frame"] == frame and out[at - 1]["kind"] in (BIND, MUTATE) \
-                        and out[at - 1]["line"] == lp["line"]:
-                    at -= 1
-                out.insert(at, {"kind": LOOP, "frame": frame, "line": lp["line"], "iteration": n})
-        out.append(ev)
-    return out
+def _loop_index(loops: list[dict]) -> _LoopIndex:
+    key = id(loops)
+    hit = _index_cache.get(key)
+    if hit is not None and hit[0] is loops:
+        return hit[1]
+    index = _LoopIndex(loops)
+    if len(_index_cache) > 64:
+        _index_cache.clear()
+    _index_cache[key] = (loops, index)
+    return index
 
 
-def _inside(loops: list[dict], header: int, line: int) -> bool:
-    for lp in loops:
-        if lp["line"] == header:
-            return lp["line"] <= line <= lp["end_line"]
-    return False
+# ---------------------------------------------------------------------- values as JSON
+
+def _default(o):
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+try:
+    from json.encoder import c_make_encoder as _c_make
+    _C_ENC = _c_make(None, _default, _jstr, None, ":", ",", False, False, True) \
+        if _c_make is not None else None
+except Exception:   # pragma: no cover - pure-Python json
+    _C_ENC = None
+
+
+def dumps(obj) -> str:
+    """json.dumps(obj, ensure_ascii=False, separators=(",", ":")), without per-call set-up."""
+    if _C_ENC is not None:
+        return "".join(_C_ENC(obj, 0))
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+_NONE_J = '{"t":"none"}'
+_TRUE_J, _FALSE_J = '{"t":"bool","v":true}', '{"t":"bool","v":false}'
+
+
+def _int_j(i: int) -> str:
+    if -_MAX_EXACT_JSON_INT < i < _MAX_EXACT_JSON_INT:
+        return '{"t":"int","v":%d}' % i
+    return dumps(encode(i, TRACE_LIMITS))
+
+
+def _str_j(s: str) -> str:
+    if len(s) <= TRACE_LIMITS.string:
+        return '{"t":"str","v":' + _jstr(s) + "}"
+    return dumps(encode(s, TRACE_LIMITS))
+
+
+def _float_j(x: float) -> str:
+    return '{"t":"float","v":"' + float.__repr__(x) + '"}'
+
+
+def _tuple_j(t: tuple) -> str:
+    if len(t) > _ITEMS or not all(type(x) in _SCALAR_J for x in t):
+        return dumps(encode(t, TRACE_LIMITS))
+    return '{"t":"tuple","items":[' + ",".join([_SCALAR_J[type(x)](x) for x in t]) + "]}"
+
+
+_SCALAR_J = {int: _int_j, str: _str_j, float: _float_j,
+             bool: lambda b: _TRUE_J if b else _FALSE_J, type(None): lambda _: _NONE_J}
+
+
+def _item_j(x) -> str:
+    f = _SCALAR_J.get(type(x))
+    if f is not None:
+        return f(x)
+    if type(x) is tuple:
+        return _tuple_j(x)
+    return dumps(encode(x, TRACE_LIMITS))
+
+
+_PAIR_FMT = "[%s,%s]"
+
+
+def _more(n: int, shown: int) -> str:
+    return ',"len":%d,"more":%d}' % (n, n - shown) if n > shown else "}"
+
+
+def _items_j(items: tuple) -> list:
+    """JSON texts of flat items: whole runs of strings or ints are written in C."""
+    kinds = set(map(type, items))
+    if len(kinds) == 1:
+        tp = kinds.pop()
+        if tp is str and max(map(len, items)) <= TRACE_LIMITS.string:
+            return list(map(_STR_FMT.__mod__, map(_jstr, items)))
+        if tp is int and -_MAX_EXACT_JSON_INT < min(items) and \
+                max(items) < _MAX_EXACT_JSON_INT:
+            return list(map(_INT_FMT.__mod__, items))
+    return [_item_j(x) for x in items]
+
+
+_STR_FMT = '{"t":"str","v":%s}'
+_INT_FMT = '{"t":"int","v":%d}'
+
+
+def _snap_j(s: Snap) -> str:
+    kind, n = s[0], s[1]
+    if kind == K_LIST:
+        items = s[2]
+        if not items:
+            return '{"t":"list","items":[]' + _more(n, 0)
+        return '{"t":"list","items":[' + ",".join(_items_j(items)) + "]" + \
+            _more(n, len(items))
+    if kind == K_DICT:
+        keys, vals = s[2], s[3]
+        if not keys:
+            return '{"t":"dict","items":[]' + _more(n, 0)
+        body = ",".join(map(_PAIR_FMT.__mod__, zip(_items_j(keys), _items_j(vals))))
+        return '{"t":"dict","items":[' + body + "]" + _more(n, len(keys))
+    if kind == K_SET:
+        enc = encode(set(s[2]), TRACE_LIMITS)
+        if n > len(s[2]):
+            enc["len"], enc["more"] = n, n - len(enc["items"])
+        return dumps(enc)
+    if kind == K_BYTES:
+        head = s[2]
+        out = '{"t":"bytearray","v":' + _jstr(repr(head))
+        return out + (',"len":%d,"truncated":true}' % n if n > TRACE_LIMITS.string else "}")
+    raise ValueError(f"unknown snapshot kind {kind}")
+
+
+class _Values:
+    """Value tokens -> JSON text, memoised per export (ints and strings by value)."""
+    __slots__ = ("ints", "strs")
+
+    def __init__(self):
+        self.ints: dict = {}
+        self.strs: dict = {}
+
+    def __call__(self, token) -> str:
+        tp = type(token)
+        if tp is int:
+            j = self.ints.get(token)
+            if j is None:
+                j = self.ints[token] = _int_j(token)
+            return j
+        if tp is str:
+            j = self.strs.get(token)
+            if j is None:
+                j = self.strs[token] = _str_j(token)
+            return j
+        if tp is Snap:
+            return _snap_j(token)
+        if tp is dict:
+            return dumps(token)
+        f = _SCALAR_J.get(tp)
+        if f is not None:
+            return f(token)
+        if tp is tuple:
+            return _tuple_j(token)
+        return dumps(encode(token, TRACE_LIMITS))
+
+
+_names: dict = {}
+
+
+def _name_j(s: str) -> str:
+    j = _names.get(s)
+    if j is None:
+        j = _jstr(s)
+        if len(_names) < 10_000:
+            _names[s] = j
+    return j
+
+
+# ---------------------------------------------------------------------- events
+
+def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
+    """(events as JSON texts, cut at the event cap?, line counts)."""
+    index = _loop_index(loops)
+    by_body, span, nested = index.by_body, index.span, index.nested
+    cap = rec.max_events
+    val = _Values()
+    out: list[str] = []
+    append = out.append
+    counts = dict(rec.extra_counts)
+    refs: dict = {}
+    last_value: dict = {}          # (frame, ref) -> JSON of its last BIND/MUTATE value
+    active: dict = {}              # frame -> {loop header: iterations so far}
+    last_line: dict = {}           # frame -> its previous LINE
+    pend: list[str] = []           # BIND/MUTATE of the last diff, not yet written
+    pend_at = None                 # (frame, line) of `pend`
+    cur = 0
+    line_prefix = '{"kind":"line","frame":0,"line":'
+    cut = False
+    for x in rec.events:
+        if len(out) + len(pend) >= cap:
+            cut = True
+            break
+        try:
+            if type(x) is int:
+                if x < 0:
+                    cur = -x - 1
+                    line_prefix = '{"kind":"line","frame":%d,"line":' % cur
+                    continue
+                counts[x] = counts.get(x, 0) + 1
+                counters = active.get(cur)
+                if counters:
+                    for h in [h for h in counters if not span[h][0] <= x <= span[h][1]]:
+                        del counters[h]
+                header = by_body.get(x)
+                if header is not None:
+                    inner = nested.get(header)
+                    prev = last_line.get(cur)
+                    if inner is None or prev is None or not inner[0] <= prev <= inner[1]:
+                        if counters is None:
+                            counters = active[cur] = {}
+                        n = counters[header] = counters.get(header, 0) + 1
+                        loop_j = '{"kind":"loop","frame":%d,"line":%d,"iteration":%d}' % (
+                            cur, header, n)
+                        if pend and pend_at == (cur, header):
+                            append(loop_j)
+                        else:
+                            if pend:
+                                out.extend(pend)
+                            append(loop_j)
+                        if pend:
+                            if pend_at == (cur, header):
+                                out.extend(pend)
+                            pend.clear()
+                if pend:
+                    out.extend(pend)
+                    pend.clear()
+                last_line[cur] = x
+                append(line_prefix + "%d}" % x)
+                continue
+            kind = x[0]
+            if kind == BIND or kind == MUTATE:
+                fid, line, name, token, oid = x[1], x[2], x[3], x[4], x[5]
+                vj = val(token)
+                if oid is not None:
+                    ref = refs.get(oid)
+                    if ref is None:
+                        ref = refs[oid] = len(refs) + 1
+                    seen = (fid, ref)
+                    if kind == MUTATE and last_value.get(seen) == vj:
+                        continue       # changed identity inside, not value: no mutation
+                    last_value[seen] = vj
+                    tail = ',"ref":%d' % ref
+                else:
+                    tail = ""
+                if kind == MUTATE and x[6]:
+                    tail += ',"aliases":[' + ",".join(map(_name_j, x[6])) + "]"
+                if pend and pend_at != (fid, line):
+                    out.extend(pend)
+                    pend.clear()
+                pend_at = (fid, line)
+                pend.append('{"kind":"%s","frame":%d,"line":%d,"name":%s,"value":%s%s}' % (
+                    kind, fid, line, _name_j(name), vj, tail))
+                continue
+            if pend:
+                out.extend(pend)
+                pend.clear()
+            fid, line = x[1], x[2]
+            if kind == CALL:
+                head = '{"kind":"call","frame":%d,"line":%d,"name":%s' % (fid, line, _name_j(x[3]))
+                if x[4] is True:
+                    append(head + ',"resumed":true}')
+                else:
+                    args = ",".join(["[" + _name_j(n) + "," + val(t) + "]" for n, t in x[4]])
+                    append(head + ',"args":[' + args + "]}")
+            elif kind == RETURN or kind == YIELD:
+                append('{"kind":"%s","frame":%d,"line":%d,"value":%s}' % (
+                    kind, fid, line, val(x[3])))
+            elif kind == RAISE:
+                append('{"kind":"raise","frame":%d,"line":%d,"name":%s,"text":%s}' % (
+                    fid, line, _name_j(x[3]), _jstr(x[4])))
+            elif kind == CAUGHT or kind == PROPAGATE:
+                append('{"kind":"%s","frame":%d,"line":%d,"name":%s}' % (
+                    kind, fid, line, _name_j(x[3])))
+            elif kind == "output":
+                where = "" if line is None else ',"line":%d' % line
+                append('{"kind":"output","frame":%d%s,"stream":%s,"text":%s}' % (
+                    fid, where, _jstr(x[3]), _jstr("".join(x[4]))))
+        except Exception:       # a value that cannot be exported: leave the event out
+            continue
+    if pend:
+        out.extend(pend)
+    if len(out) > cap:
+        del out[cap:]
+        cut = True
+    if cut:   # lines past the cut still ran
+        for x in rec.events[_consumed(rec.events, out):]:
+            if type(x) is int and x > 0:
+                counts[x] = counts.get(x, 0) + 1
+    return out, cut, counts
+
+
+def _consumed(events, out) -> int:
+    """Index of the first raw entry whose lines were not counted (cut runs only: slow path)."""
+    lines_out = sum(1 for e in out if e.startswith('{"kind":"line"'))
+    seen = 0
+    for i, x in enumerate(events):
+        if type(x) is int and x > 0:
+            if seen == lines_out:
+                return i
+            seen += 1
+    return len(events)
 
 
 def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
-    """Fill `data` (the trace JSON) from the recorder."""
-    loops = find_loops(tree)
-    events = add_loop_events(_event_dicts(rec), loops)
-    data["frames"] = [f for f in rec.frames if f is not None]
+    """Fill `data` (the trace JSON) from the recorder. Events are JSON texts already: write
+    `data` with `dumps_trace`."""
+    loops = rec.loops if rec.loops is not None else find_loops(tree)
+    events, cut, counts = export_events(rec, loops)
+    frames = []
+    used = set(counts)
+    for f in rec.frames:
+        if f is None:
+            continue
+        fid, code, parent, depth, call_line = f
+        kind = ("generator" if code.co_flags & 0x20 else
+                "lambda" if code.co_name == "<lambda>" else "function")
+        frames.append({"id": fid, "function": code.co_qualname, "parent": parent,
+                       "depth": depth, "def_line": code.co_firstlineno,
+                       "call_line": call_line, "kind": kind})
+        used.add(code.co_firstlineno)
+    # Lines of non-LINE events (raise, return...) are lines that ran, so already in `counts`,
+    # except for the rare event past a cut; the parsing side tolerates a missing line.
+    data["frames"] = frames
     data["events"] = events
     data["loops"] = loops
-    used = {ev["line"] for ev in events if ev.get("line")}
-    used.update(f["def_line"] for f in data["frames"])
-    data["lines"] = {str(n): source_lines[n - 1] for n in sorted(used)
-                     if 0 < n <= len(source_lines)}
-    data["line_counts"] = {str(k): v for k, v in sorted(rec.line_counts.items())}
+    n_lines = len(source_lines)
+    data["lines"] = {str(n): source_lines[n - 1] for n in sorted(used) if 0 < n <= n_lines}
+    data["line_counts"] = {str(k): v for k, v in sorted(counts.items())}
     data["steps"] = rec.steps
-    data["truncated"] = not rec.recording
+    data["truncated"] = (not rec.recording) or cut
+
+
+def dumps_trace(data: dict) -> str:
+    """The trace as one JSON text: like json.dumps(data, ensure_ascii=False,
+    separators=(",", ":")), with events that build_trace wrote as JSON texts spliced in."""
+    events = data.get("events")
+    if not events or type(events[0]) is not str:
+        return dumps(data)
+    rest = {k: v for k, v in data.items() if k != "events"}
+    head = dumps(rest)
+    return head[:-1] + ("," if rest else "") + '"events":[' + ",".join(events) + "]}"
 
 
 def _human_count(n: int) -> str:
@@ -130,9 +485,15 @@ def _human_count(n: int) -> str:
     return f"{n} time" + ("s" if n != 1 else "")
 
 
+# A line that ran this often before a limit stopped the run is called a likely infinite loop.
+# 3.12+ (sys.monitoring) runs fewer lines per second under the tracer than 3.11 does, so the
+# bar is what any Python reaches in a fraction of the shortest timeout.
+HOT_LINE_RUNS = 10_000
+
+
 def hottest_line_message(line_counts: dict[int, int]) -> str:
     if not line_counts:
         return ""
     line, n = max(line_counts.items(), key=lambda kv: kv[1])
-    hint = ": likely an infinite loop" if n >= 100_000 else ""
+    hint = ": likely an infinite loop" if n >= HOT_LINE_RUNS else ""
     return f"line {line} ran {_human_count(n)}{hint}"
