@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 EXAMPLE ?= examples/histogram.py:histogram
 EXAMPLE_ARGS ?= [1, 1, 3, 1, 2]
 
-.PHONY: setup run test test-python test-client test-fast clean
+.PHONY: setup run test test-python test-client test-fast e2e clean
 
 setup: $(VENV)/.setup-done
 
@@ -31,6 +31,11 @@ test-python: setup
 # The VS Code extension: lint, type-check, unit tests (mocked vscode), bundle, .vsix.
 test-client:
 	bash client-vscode/scripts/ci.sh
+
+# End to end: the packaged .vsix in a real VS Code workbench (code-server) driven by a browser.
+# Installs what it needs (apt, npm) under .vscode-e2e/; screenshots in .vscode-e2e/shots/.
+e2e: setup
+	bash client-vscode/e2e/run.sh
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

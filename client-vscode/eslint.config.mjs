@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', '*.vsix'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', '*.vsix', 'e2e/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
