@@ -263,3 +263,21 @@ def test_exception_message_never_runs_user_code():
     e = OSError(2, "No such file or directory")
     e.filename = Shown()
     assert exception_message(e) == "(2, 'No such file or directory')"   # from the arguments
+
+
+def test_set_order_is_natural_for_ints_and_strings_and_never_hash_order():
+    assert render(encode({10, 9, 100})) == "{9, 10, 100}"
+    big = set(range(1000, 0, -1))
+    e = encode(big, Limits(items=3))
+    assert render(e) == "{1, 2, 3, <997 more>}"          # the smallest, not the first hashed
+    assert render(encode({"b", "a", 3})).startswith("{")   # mixed: canonical order
+
+
+def test_ordered_dicts_keep_their_order_and_compare_by_it():
+    from collections import OrderedDict
+    od = OrderedDict(a=1, b=2)
+    od.move_to_end("a")
+    assert render(encode(od)) == "OrderedDict({'b': 2, 'a': 1})"
+    assert not values_equal(OrderedDict(a=1, b=2), OrderedDict(b=2, a=1))
+    assert values_equal(OrderedDict(a=1, b=2), OrderedDict(a=1, b=2))
+    assert values_equal({"a": 1, "b": 2}, {"b": 2, "a": 1})

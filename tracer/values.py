@@ -156,20 +156,32 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         return _with_cls(d, tp, base)
     if issubclass(tp, dict):
         n = dict.__len__(obj)
+        pairs = dict.items(obj)
+        ordered = issubclass(tp, _collections.OrderedDict)
+        if ordered and all(map(_plain_key, dict.keys(obj))):
+            # An OrderedDict's own order (move_to_end changes it, not the dict's); reading it
+            # hashes the keys, so only when they are built-in scalars.
+            pairs = _collections.OrderedDict.items(obj)
         items = []
-        for i, (k, v) in enumerate(dict.items(obj)):
+        for i, (k, v) in enumerate(pairs):
             if i >= lim.items:
                 break
             items.append([_enc(k, lim, depth + 1, inner), _enc(v, lim, depth + 1, inner)])
         d = {"t": "dict", "items": items}
+        if ordered:
+            d["ordered"] = True       # order matters for equality, as between OrderedDicts
         if n > len(items):
             d["len"], d["more"] = n, n - len(items)
         return _with_cls(d, tp, dict)
     if issubclass(tp, (set, frozenset)):
         base = set if issubclass(tp, set) else frozenset
         n = base.__len__(obj)
-        # Sorted by canonical form so that rendering never depends on hash order.
-        if n <= 10 * lim.items:
+        # Sorted so that rendering never depends on hash order: sets of ints or of strings in
+        # their natural order (compared in C, no user code), others by canonical form.
+        if n and _homogeneous(base.__iter__(obj)):
+            encoded = [_enc(x, lim, depth + 1, inner)
+                       for x in sorted(base.__iter__(obj))[:lim.items]]
+        elif n <= 10 * lim.items:
             encoded = sorted((_enc(x, lim, depth + 1, inner) for x in base.__iter__(obj)),
                              key=canonical_key)[:lim.items]
         else:
@@ -354,6 +366,25 @@ def _timezone():
     return sys.modules["datetime"].timezone
 
 
+def _plain_key(k) -> bool:
+    tp = type(k)
+    return tp is str or tp is int or tp is bytes or tp is float or tp is bool or k is None
+
+
+def _homogeneous(items) -> bool:
+    """All exact ints, or all exact strings: sortable with no user code involved."""
+    first = None
+    for x in items:
+        tp = type(x)
+        if first is None:
+            if tp is not int and tp is not str:
+                return False
+            first = tp
+        elif tp is not first:
+            return False
+    return first is not None
+
+
 def _bounded(s: str, lim: Limits) -> str:
     return s if len(s) <= lim.string else s[: lim.string] + "…"
 
@@ -526,7 +557,8 @@ def _normal(v):
         out = {k: _normal(x) for k, x in v.items() if k != "items" and k != "attrs"}
         if "items" in v:
             items = [_normal(x) for x in v["items"]]
-            if t in ("dict", "dict_keys", "dict_items"):   # order never matters for these
+            if t in ("dict", "dict_keys", "dict_items") and not v.get("ordered"):
+                # order never matters for these (but does between OrderedDicts)
                 items.sort(key=lambda kv: json.dumps(kv, sort_keys=True))
             out["items"] = items
         if "attrs" in v:
