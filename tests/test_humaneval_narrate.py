@@ -16,7 +16,7 @@ from tracecot.tracer import RunRequest, Sandbox, encode, encoded_equal, render
 from tracecot.tracer.datasets import humaneval_calls
 from tracecot.tracer.narrate import narrate, narrate_backward, to_plain
 from tracecot.tracer.values import RESULT_LIMITS
-from tracecot.tracer.verify import check_against
+from tracecot.tracer.verify import Facts, check_against
 from tracecot.tracer.verify_text import verify_text
 
 # Calls that legitimately cannot be verified, with the reason (task id -> why). Each is
@@ -42,9 +42,13 @@ def check_call(task, trace, fresh) -> list[tuple]:
     if task.id in UNVERIFIABLE:
         return problems
     request = _request(task)
+    facts = Facts(fresh, request)       # the fresh run indexed once, for both narratives
     for n in (narrate(trace, request), narrate_backward(trace, request)):
         assert n.steps and all(s.index == k for k, s in enumerate(n.steps, 1))
-        v = check_against(n, fresh)
+        bare = [s.text for s in n.steps if not s.claims]
+        if bare:
+            problems.append((task.id, f"{n.direction} steps without claims", bare[:3]))
+        v = check_against(n, fresh, facts)
         if not v.verified:
             problems.append((task.id, n.direction, [str(x) for x in v.verdicts
                                                     if not x.ok][:3]))

@@ -7,6 +7,8 @@ import pytest
 from tracecot.tracer import RunRequest, Sandbox
 from tracecot.tracer.narrate import (branch_header, code_text, forward_text, names_read, narrate,
                                      narrate_backward, to_markdown, to_plain)
+from tracecot.tracer.narrative import CLAIM_KINDS
+from tracecot.tracer.verify import verify_many
 from tracecot.tracer.values import encode, render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +64,17 @@ def pick(a, b):
     if b:
         c += 1
     return [c]
+
+
+def spin(n):
+    i = 0
+    while True:
+        i += 1
+        if i % 2:
+            continue
+        if i > n:
+            break
+    return i
 '''
 
 
@@ -182,6 +195,46 @@ def test_nested_calls_are_indented_and_return(sb):
                          "`total` stays `0`.")
     assert any(c.kind == "calls" and c.variable == "helper" and
                render(c.value) == "{'xs': []}" for c in call.claims)
+
+
+EVERY_STEP = [("hundred", "100", None), ("plain_loop", "5", None),
+              ("nested", "[[0, 1], [1], []]", None), ("sorter", "['bb', 'a']", None),
+              ("noisy", "5", None), ("deep", "5", None), ("pick", "3, True", None),
+              ("spin", "5", None), ("calls_and_aliases", "3", FEATURES),
+              ("generators", "3", FEATURES), ("propagation", "", FEATURES),
+              ("while_loop", "6", FEATURES), ("stubborn", "1", FEATURES),
+              ("histogram", "[1, 1, 3, 1, 2]", HISTOGRAM)]
+
+
+def test_every_step_carries_a_claim_that_verifies(sb):
+    """Forward and backward, every step states at least one checkable claim (a step that
+    only says a line ran, like `break` or a bare iteration, claims that), and all verify."""
+    narratives = []
+    for function, args, path in EVERY_STEP:
+        trace, req = run(sb, function, args, path, max_steps=2000)
+        narratives += [narrate(trace, req), narrate_backward(trace, req)]
+    for n in narratives:
+        bare = [s.text for s in n.steps if not s.claims]
+        assert not bare, (n.trace.call, n.direction, bare)
+        assert {c.kind for c in n.claims} <= set(CLAIM_KINDS)
+    for n, v in zip(narratives, verify_many(narratives, sb)):
+        assert v.verified, (n.trace.call, n.direction, [str(x) for x in v.verdicts if not x.ok])
+    trace, req = run(sb, "spin", "5")
+    n = narrate(trace, req)
+    by_text = {s.text: s for s in n.steps}
+    for line, text in ((L("if i > n") + 1, "`break` leaves the loop"),
+                       (L("if i % 2") + 1, "`continue` goes to the next iteration")):
+        step = by_text[f"Line {line}: {text}."]
+        (claim,) = step.claims
+        assert (claim.kind, claim.line, claim.variable, claim.value) == ("runs", line, None, None)
+        e = trace.events[claim.event_index]
+        assert (e.kind, e.line, e.frame) == ("line", line, claim.frame)
+    assert [c.kind for c in by_text["Iteration 1:"].claims] == ["runs"]
+    # a step about a line that never ran is caught
+    claim.line = L("return [c]")
+    v = verify_many([n], sb)[0]
+    assert not v.verified and [x.claim for x in v.wrong] == [claim]
+    assert "never happens" in v.wrong[0].note
 
 
 def test_deep_recursion_is_summarised_below_the_detail_level(sb):

@@ -1,5 +1,6 @@
 """Verifier: narratives checked claim by claim against a fresh run."""
 
+import ast
 import copy
 import json
 import time
@@ -10,8 +11,8 @@ import pytest
 from tracecot.tracer import RunRequest, Sandbox
 from tracecot.tracer.narrate import narrate, narrate_backward, to_markdown, to_plain
 from tracecot.tracer.schema import OUTPUT, Event, RunError
-from tracecot.tracer.values import encode
-from tracecot.tracer.verify import check_against, verify, verify_many
+from tracecot.tracer.values import RESULT_LIMITS, encode, encoded_equal, render
+from tracecot.tracer.verify import Facts, check_against, verify, verify_many
 from tracecot.tracer.verify_text import verify_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,30 +126,33 @@ def _cruxeval() -> list[dict]:
 
 @pytest.mark.slow
 def test_all_cruxeval_narratives_verify():
-    """Forward and backward narratives of all 800 CruxEval tasks verify against fresh runs,
-    and the verify_text checker finds no wrong sentence in their plain text."""
+    """All 800 CruxEval tasks: the return value equals the recorded output (canonical
+    encoder), forward and backward narratives (a claim on every step) verify against fresh
+    runs, and the verify_text checker finds no wrong sentence in their plain text."""
     tasks = _cruxeval()
     requests = [RunRequest(function="f", args=t["input"], source=t["code"]) for t in tasks]
     t0 = time.perf_counter()
     failures, sentences = [], 0
-    with Sandbox() as sb:
-        for start in range(0, len(requests), 200):
-            batch = requests[start:start + 200]
-            traces = sb.run_many(batch)
-            narratives = []
-            for trace, r in zip(traces, batch):
-                assert trace.status == "returned", (r.args, trace.error)
-                narratives += [narrate(trace, r), narrate_backward(trace, r)]
-            for n, v in zip(narratives, verify_many(narratives, sb)):
+    with Sandbox() as sb:      # every run (traced and fresh) queued at once: they run in
+        futures = [(sb.submit(r), sb.submit(r)) for r in requests]    # parallel meanwhile
+        for task, r, (traced, again) in zip(tasks, requests, futures):
+            trace, fresh = traced.result(), again.result()
+            assert trace.status == "returned", (r.args, trace.error)
+            if not encoded_equal(trace.result, encode(ast.literal_eval(task["output"]),
+                                                      RESULT_LIMITS)):
+                failures.append((trace.call, "result", render(trace.result), task["output"]))
+            facts = Facts(fresh, r)     # the fresh run indexed once, for both narratives
+            for n in (narrate(trace, r), narrate_backward(trace, r)):
+                failures += [(trace.call, n.direction, "step without claims", s.text)
+                             for s in n.steps if not s.claims]
+                v = check_against(n, fresh, facts)
                 if not v.verified:
-                    failures.append((n.trace.call, n.direction,
+                    failures.append((trace.call, n.direction,
                                      [str(x) for x in v.verdicts if not x.ok][:3]))
-            for trace, r, k in zip(traces, batch, range(0, len(narratives), 2)):
-                for n in narratives[k:k + 2]:
-                    tv = verify_text(r.source, r.function, r.args, to_plain(n), trace=trace)
-                    sentences += len(tv)
-                    if not tv.ok:
-                        failures.append((n.trace.call, "text", [s.text for s in tv.wrong]))
+                tv = verify_text(r.source, r.function, r.args, to_plain(n), trace=trace)
+                sentences += len(tv)
+                if not tv.ok:
+                    failures.append((trace.call, "text", [s.text for s in tv.wrong]))
     elapsed = time.perf_counter() - t0
     print(f"\n800 CruxEval tasks: 1600 narratives verified, {sentences} sentences checked "
           f"in {elapsed:.1f} s")

@@ -244,6 +244,24 @@ def test_verdict_details(sb):
                        sandbox=sb)[0].verdict == "unchecked"
 
 
+def test_numbered_steps_are_marked_sentence_by_sentence(sb):
+    text = ("1. nums = [3, 4, 6] and total = 0.\n"
+            "2. For n = 4, total becomes 4.\n"
+            "3. We skip the odd numbers.\n"
+            "4. For n = 6, total becomes 11.\n"
+            "5. So the function returns [10, 3].")
+    r = verify_text(EXAMPLE, "f([3, 4, 6])", text, sandbox=sb)
+    assert r.marked().splitlines() == [
+        "✓ nums = [3, 4, 6] and total = 0.",
+        "✓ For n = 4, total becomes 4.",
+        "· We skip the odd numbers. (unchecked)",
+        "✗ For n = 6, total becomes 11. (really one of 4, 10)",
+        "✓ So the function returns [10, 3]."]
+    r = verify_text(EXAMPLE, "f([3, 4, 6])", "x = 5.\nThe function returns 'ab'.", sandbox=sb)
+    assert [s.verdict for s in r] == ["unchecked", "wrong"]    # no x in this run
+    assert r.marked().splitlines()[1] == "✗ The function returns 'ab'. (really [10, 3])"
+
+
 def test_calling_conventions_and_model_adapter(sb):
     from tracecot.tracer import verify as verify_module
     a = verify_text(EXAMPLE, "f([3, 4, 6])", "total becomes 4.", sandbox=sb)

@@ -86,13 +86,13 @@ class _Backward:
                   f"{tick(t.function)} returns.")
             pl = (f"The output is {short(t.result, VALUE_CHARS_PLAIN)}, but the trace stops "
                   "before the return, so it cannot be traced back.")
-            self.add(0, None, md, pl, [])
+            self.add(0, None, md, pl, outcome_claims(t))
             self.untraceable = True
             return []
         if t.status == "error":
             msg = t.error.message if t.error else "the run failed"
             self.add(0, None, f"The run did not finish ({msg}), so there is no output to "
-                     "trace back.", f"The run did not finish ({msg}).", [])
+                     "trace back.", f"The run did not finish ({msg}).", outcome_claims(t))
             return []
         # Raised: start where the exception was raised (possibly in a nested call).
         raise_i = None

@@ -39,6 +39,11 @@ class LineSteps:
     def ev(self, i: int) -> Event:
         return self.a.events[i]
 
+    @staticmethod
+    def runs(u: Unit) -> Claim:
+        """The claim of a step that only says a line ran (`break`, a bare iteration)."""
+        return Claim("runs", u.line, None, None, u.start, u.frame)
+
     def add_with_effects(self, depth: int, u: Unit, md: str, plain: str, claims: list[Claim],
                          skip: set | None = None, strip: str = ".") -> Step:
         """A step for unit `u`: the text given, then what else the line did (its effects)."""
@@ -232,7 +237,8 @@ class LineSteps:
             word = code.split(" ")[0].rstrip(":") if code else ""
             if word in ("break", "continue"):
                 what = "leaves the loop" if word == "break" else "goes to the next iteration"
-                self.add(depth, u.line, f"{prefix_md} {what}.", f"{prefix_pl} {what}.")
+                self.add(depth, u.line, f"{prefix_md} {what}.", f"{prefix_pl} {what}.",
+                         [self.runs(u)])
             return                            # nothing observable happened on this line
         joiner = ":" if eff[0].startswith(("`", "the ")) else ""
         self.add(depth, u.line, f"{prefix_md}{joiner} {eff[0]}.", f"{prefix_pl}, so {eff[1]}.",
@@ -296,7 +302,7 @@ class LineSteps:
             step.claims.extend(claims)
         elif c.resumed:
             self.add(depth, u.line, f"Line {u.line}: {md_call}.", f"Line {u.line}: {pl_call}.",
-                     claims)
+                     claims or [self.runs(u)])
         else:
             self.add(depth, u.line, f"Calls {md_call} from line {u.line}.",
                      f"{pl_call} is called.", claims)

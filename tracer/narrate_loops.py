@@ -35,6 +35,8 @@ class LoopSteps(LineSteps):
         else:
             md = f"Line {run.line}: the loop {tick(code)} starts."
             plain = f"Line {run.line}: the loop {code.rstrip(':')} starts."
+        if not claims:               # the count is unknown: the header ran, at least
+            claims.append(self.runs(run.iterations[0][0] if run.iterations else run.exit))
         self.add(depth, run.line, md, plain, claims)
         shown = self._pick(run)
         hidden: list[int] = []
@@ -136,6 +138,7 @@ class LoopSteps(LineSteps):
         else:
             md = f"Iteration {number}:"
             plain = f"Iteration {number}:"
+            claims.append(self.runs(head))
         self.add_with_effects(depth, head, md, plain, claims, skip=set(binds), strip=".:")
         for node in body[1:]:
             if isinstance(node, LoopRun):
@@ -211,8 +214,8 @@ class LoopSteps(LineSteps):
             md = f"{tick(cond)} is now false{vals_md}, so the loop ends."
             plain = (f"With {vals_pl}, {cond} is false, so the loop ends." if vals_pl else
                      f"{cond} is false, so the loop ends.")
-        elif run.kind == "while":
-            md = plain = "The loop ends."
         else:
-            md = plain = "There are no more items, so the loop ends."
+            md = plain = ("The loop ends." if run.kind == "while" else
+                          "There are no more items, so the loop ends.")
+            claims.append(self.runs(u))          # the header ran once more
         self.add_with_effects(depth, u, md, plain, claims)

@@ -19,8 +19,8 @@ __all__ = ["CLAIM_KINDS", "Claim", "Step", "TraceSummary", "Narrative", "request
            "args_text", "join_words"]
 
 CLAIM_KINDS = ("binds", "mutates", "returns", "yields", "raises", "caught", "propagates",
-               "calls", "prints", "loop_count", "branch", "value", "result", "exception",
-               "error")
+               "calls", "prints", "loop_count", "branch", "value", "runs", "result",
+               "exception", "error")
 
 
 @dataclass
@@ -32,7 +32,8 @@ class Claim:
     message as value) · calls (variable = function, value = dict of arguments) · prints
     (variable = stream, value = text) · loop_count (line = header, value = iterations) ·
     branch (variable = condition source, value = bool) · value (variable holds value when
-    `line` is about to run, event_index = that LINE or CALL event) · result / exception /
+    `line` is about to run, event_index = that LINE or CALL event) · runs (`line` ran, at
+    event_index: its LINE event; for steps that state nothing else) · result / exception /
     error (how the whole call ended; no event index).
     """
     kind: str

@@ -180,6 +180,10 @@ class Facts:
                 return "wrong", None, f"the fresh run {_outcome(t)}", None
             return ("ok" if t.error.kind == claim.variable else "wrong"), \
                 encode(t.error.kind), "", None
+        if kind == "runs":
+            idx = self.at_line.get(claim.line, [])
+            k = self._pick(idx, claim.event_index, cursor, offset)
+            return ("ok", None, "", idx[k]) if k is not None else self._missing(claim)
         if kind == "value":
             idx = self.at_line.get(claim.line, [])
             k = self._pick(idx, claim.event_index, cursor, offset)
@@ -222,15 +226,20 @@ def _step_of(narrative: Narrative) -> list[int | None]:
     return out
 
 
-def check_against(narrative: Narrative, fresh: Trace) -> Verification:
-    """Check every claim of `narrative` against the trace `fresh` (no run)."""
+def check_against(narrative: Narrative, fresh: Trace, facts: Facts | None = None
+                  ) -> Verification:
+    """Check every claim of `narrative` against the trace `fresh` (no run).
+
+    `facts`: `Facts(fresh, narrative.request)` already built (e.g. for the forward narrative
+    of the same run), to check another narrative without indexing the trace again."""
     claims = narrative.claims
     steps = _step_of(narrative)
     if fresh.status == "error" and narrative.trace.status != "error":
         msg = f"the fresh run failed: {fresh.error.message if fresh.error else 'error'}"
         return Verification(False, [ClaimVerdict(c, "unverifiable", None, msg, s)
                                     for c, s in zip(claims, steps)], TraceSummary.of(fresh), msg)
-    facts = Facts(fresh, narrative.request)
+    if facts is None or facts.trace is not fresh:
+        facts = Facts(fresh, narrative.request)
     verdicts = []
     cursor = offset = 0
     for c, s in zip(claims, steps):
@@ -277,12 +286,16 @@ def verify_many(narratives: list[Narrative], sandbox=None) -> list[Verification]
             keys[id(n.request)] = len(requests)
             requests.append(n.request)
     traces = sandbox.run_many(requests) if requests else []
+    facts: dict[int, Facts] = {}          # one index of each fresh run, for all its narratives
     out = []
     for n in narratives:
         if n.request is None:
             out.append(_unverifiable(n, "no request to re-run (trace without a path)"))
-        else:
-            out.append(check_against(n, traces[keys[id(n.request)]]))
+            continue
+        k = keys[id(n.request)]
+        if k not in facts and traces[k].status != "error":
+            facts[k] = Facts(traces[k], n.request)
+        out.append(check_against(n, traces[k], facts.get(k)))
     return out
 
 

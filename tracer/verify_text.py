@@ -57,6 +57,15 @@ class SentenceVerdict:
     def sentence(self) -> str:
         return self.text
 
+    def marked(self) -> str:
+        """"✓ text", "✗ text (really …)" with the true value, or "· text (unchecked)"."""
+        if self.verdict == "ok":
+            return f"✓ {self.text}"
+        if self.verdict == "wrong":
+            why = f"really {self.actual}" if self.actual is not None else self.note or "wrong"
+            return f"✗ {self.text} ({why})"
+        return f"· {self.text} (unchecked)"
+
 
 @dataclass
 class TextVerification:
@@ -87,6 +96,10 @@ class TextVerification:
 
     def __getitem__(self, i):
         return self.sentences[i]
+
+    def marked(self) -> str:
+        """The reasoning with a mark on each sentence, one a line (see SentenceVerdict)."""
+        return "\n".join(s.marked() for s in self.sentences)
 
 
 # ------------------------------------------------------------------------------ entry point
