@@ -8,7 +8,10 @@ driven over stdio, one hover at a time:
                 that checks every claim all happen inside the hover request;
   warm hover    the same hover again (the server keeps runs and explanations).
 
-    python benchmarks/hover_latency.py [--n 200] [--data /work/shared/data/cruxeval.jsonl]
+    python benchmarks/hover_latency.py [--n 200] [--data PATH/cruxeval.jsonl]
+
+The data is found as the tracer's dataset loader finds it ($TRACECOT_CRUXEVAL, else
+`../shared/data/cruxeval.jsonl` from the repository root).
 
 Goal (warm): p50 <= 50 ms, p95 <= 150 ms.
 """
@@ -26,7 +29,14 @@ from pathlib import Path
 
 from tracecot.server import testing as H
 
-DATA = Path("/work/shared/data/cruxeval.jsonl")
+
+
+def default_data() -> Path:
+    from tracecot.tracer.datasets import cruxeval_path
+    try:
+        return cruxeval_path()
+    except FileNotFoundError:
+        return Path("cruxeval.jsonl")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -85,11 +95,13 @@ async def bench(rows: list[dict], root: Path, settle: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=200, help="CruxEval functions (default 200)")
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=None,
+                    help="cruxeval.jsonl (default: where the tracer's loader finds it)")
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds to wait before the warm pass (default 2)")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     ns = ap.parse_args(argv)
+    ns.data = ns.data or default_data()
     if not ns.data.exists():
         print(f"no data at {ns.data}", file=sys.stderr)
         return 2

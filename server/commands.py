@@ -310,7 +310,30 @@ async def find_input(svc: Service, a, progress) -> dict:
               "insertLine": fn.after_line}
     if inputs:
         answer["assertText"] = inputs[0]["assertText"]
+        test = _test_for(svc, uri, fn, [i["assertText"] for i in inputs], target)
+        if test is not None:
+            answer["testText"], answer["testPath"] = test
     return answer
+
+
+def _test_for(svc: Service, uri: str, fn: FunctionInfo, asserts: list[str],
+              target: str) -> tuple[str, str] | None:
+    """A pytest test with the proven asserts, and where it would go: `tests/test_<module>.py`
+    when the workspace has a tests folder, else next to the module."""
+    path = svc.to_path(uri)
+    if not path:
+        return None
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if not stem.isidentifier():
+        return None
+    root = root_for(path, svc.roots) or os.path.dirname(path)
+    folder = os.path.join(root, "tests") if os.path.isdir(os.path.join(root, "tests")) \
+        else os.path.dirname(path)
+    name = "".join(c if c.isalnum() else "_" for c in f"{fn.name}_gives_{target}".lower())
+    name = "_".join(p for p in name.split("_") if p)[:60]
+    body = "\n".join(f"    {a}" for a in asserts)
+    text = f"from {stem} import {fn.name.split('.')[0]}\n\n\ndef test_{name}():\n{body}\n"
+    return text, os.path.join(folder, f"test_{stem}.py")
 
 
 async def _model_inputs(task, run, found, budget: float) -> list:

@@ -77,6 +77,8 @@ class TracecotServer(LanguageServer):
             from tracecot.tracer.sandbox import Sandbox
             self._sandbox = Sandbox()
             self.svc = Service(self._sandbox, self._text, self._path, self._model_state)
+            # A run finished: lenses and inlay hints may show something new (batched).
+            self.svc.runner.listeners.append(lambda req, trace: self.refresh_views())
         return self.svc
 
     def _text(self, uri: str) -> str | None:
@@ -126,7 +128,10 @@ class TracecotServer(LanguageServer):
         """Ask the editor to fetch lenses and inlay hints again (batched)."""
         if self._refresh_handle is not None:
             return
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
         self._refresh_handle = loop.call_later(DEBOUNCE_S, self._send_refresh)
 
     def _send_refresh(self) -> None:

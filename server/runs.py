@@ -49,7 +49,9 @@ class Runner:
         self.max_traces, self.max_events = max_traces, max_events
         self._inflight: dict[tuple, _Inflight] = {}
         self.started = self.cancelled = self.hits = 0
-        self.listeners: list = []     # called with (request, trace) when a new run finishes
+        # called with (request, trace) when a new run of a cached request finishes and is
+        # kept (not for the one-off runs of the input finder or of verification)
+        self.listeners: list = []
 
     def cached(self, req: RunRequest) -> Trace | None:
         key = request_key(req)
@@ -106,6 +108,7 @@ class Runner:
 
     def _cancel(self, entry: _Inflight) -> None:
         if entry.future is not None and not entry.future.done():
+            log.debug("cancelling run %s", getattr(entry.future, "run_id", "?"))
             self.cancelled += 1
             try:
                 self.sandbox.cancel(entry.future)
@@ -118,10 +121,13 @@ class Runner:
         if fut.cancelled() or fut.exception() is not None:
             return
         trace = fut.result()
-        if key is not None and not (trace.error and trace.error.kind in _NOT_CACHED):
-            # A run that failed (timeout, step or memory limit) is shown by its error only:
-            # its events, up to max_events of an endless loop, are not worth keeping.
-            self._store(key, replace(trace, events=[]) if not trace.ok else trace)
+        if key is None or (trace.error and trace.error.kind in _NOT_CACHED):
+            return
+        # A run that failed (timeout, step or memory limit) is shown by its error only:
+        # its events, up to max_events of an endless loop, are not worth keeping.
+        self._store(key, replace(trace, events=[]) if not trace.ok else trace)
+        # Only runs that were kept: asking again gives the cached run, so a listener that
+        # makes the editor ask again cannot start a loop of new runs.
         for listener in list(self.listeners):
             try:
                 listener(req, trace)

@@ -17,7 +17,12 @@ import pytest
 
 from tracecot.server import testing as H
 
-CRUX = Path("/work/shared/data/cruxeval.jsonl")
+def _crux_path() -> Path | None:
+    from tracecot.tracer.datasets import cruxeval_path
+    try:
+        return cruxeval_path()
+    except FileNotFoundError:
+        return None
 N_MESSAGES = int(os.environ.get("FUZZ_N", "1200"))
 STALL_S = 90.0           # no answer at all for this long, with requests open: the server hangs
 
@@ -35,9 +40,10 @@ DOCS = [
 
 
 def _crux_docs(k: int, rng: random.Random) -> list[str]:
-    if not CRUX.exists():
+    crux = _crux_path()
+    if crux is None:
         return []
-    rows = [json.loads(line) for line in CRUX.read_text().splitlines()[:200]]
+    rows = [json.loads(line) for line in crux.read_text().splitlines()[:200]]
     return [f"{r['code']}\n\nassert f({r['input']}) == {r['output']}\n" for r in rng.sample(rows, k)]
 
 

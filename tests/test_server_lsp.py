@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -298,6 +299,17 @@ async def test_find_input_with_progress(client: LanguageClient):
     assert got["inputs"][0]["args"] == "10" and got["inputs"][0]["result"] == "45"
     assert got["assertText"] == "assert total(10) == 45"
     assert got["insertLine"] == _line("    return t") + 1 and got["function"] == "total"
+    # ... or a test with every input found, which passes under pytest
+    assert got["testPath"] == str(Path(client.ex_uri[7:]).parent / "tests" / "test_ex.py")
+    assert got["testText"].startswith("from ex import total\n\n\ndef test_total_gives_45():\n")
+    assert all(f"    {i['assertText']}\n" in got["testText"] for i in got["inputs"])
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "ex.py").write_text(EX)
+        (Path(tmp) / "test_found.py").write_text(got["testText"])
+        out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                              "test_found.py"], cwd=tmp, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout + out.stderr
     tokens = set(client.progress_reports) - before
     assert len(tokens) == 1
     kinds = [r.kind for r in client.progress_reports[tokens.pop()]]
@@ -312,11 +324,10 @@ async def test_find_input_with_progress(client: LanguageClient):
     client.workspace_did_change_configuration(T.DidChangeConfigurationParams(
         settings={"tracecot": H.settings(inputFinder={"budget": 1})}))
     await asyncio.sleep(0.1)
-    t = time.monotonic()
     impossible = await H.command(client, "tracecot.server.findInput",
                                  {"uri": client.ex_uri, "function": "total", "target": "-1"})
     assert impossible["inputs"] == [] and "no input found" in impossible["message"]
-    assert time.monotonic() - t < 3          # the budget is kept
+    assert "within 1 s" in impossible["message"]     # stopped by the budget
     client.workspace_did_change_configuration(T.DidChangeConfigurationParams(
         settings={"tracecot": H.settings()}))
     bad = await H.command(client, "tracecot.server.findInput",
@@ -343,6 +354,9 @@ async def test_debug_run_writes_a_launcher(client: LanguageClient, workspace):
 
 
 async def test_cancel_frees_the_sandbox(client: LanguageClient):
+    """$/cancelRequest on a command running an endless loop kills its run: the sandbox has no
+    run left within 0.5 s of the cancel (the issue's bound; it typically takes a few tens of
+    milliseconds, and the check below scans /proc once per poll to keep its own cost low)."""
     client.workspace_did_change_configuration(T.DidChangeConfigurationParams(
         settings={"tracecot": H.settings(run={"timeout": 30, "stepCap": 10 ** 12})}))
     await asyncio.sleep(0.1)
@@ -353,34 +367,51 @@ async def test_cancel_frees_the_sandbox(client: LanguageClient):
         msg_id="cancel-me")
 
     def runs():
-        kids = [p for p in H.descendants(server_pid)]
-        forkservers = [p for p in kids if p in _children(server_pid)]
-        return [p for fs in forkservers for p in H.descendants(fs)]
-    assert await _wait(lambda: len(runs()) > 0, 5)
+        """Processes below the server's direct children (its fork servers): the runs."""
+        tree = _process_tree()
+        out, todo = [], [c for fs in tree.get(server_pid, []) for c in tree.get(fs, [])]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo.extend(tree.get(p, []))
+        return out
+    assert await _wait(lambda: len(runs()) > 0, 10)
     await asyncio.sleep(0.2)
+    assert runs(), "the endless loop stopped by itself"
     t = time.monotonic()
     client.protocol.notify(T.CANCEL_REQUEST, T.CancelParams(id="cancel-me"))
+    freed = None
+    while time.monotonic() - t < 5:
+        if not runs():
+            freed = time.monotonic() - t
+            break
+        await asyncio.sleep(0.02)
+    assert freed is not None, f"sandbox still running {runs()}"
+    print(f"\ncancelled run freed after {freed * 1000:.0f} ms")
+    assert freed <= 0.5
     with pytest.raises(Exception) as err:
         await asyncio.wait_for(asyncio.wrap_future(fut), 5)
     assert "cancel" in str(err.value).lower()
-    assert await _wait(lambda: not runs(), 0.5), f"sandbox still running {runs()}"
-    assert time.monotonic() - t < 0.6
     client.workspace_did_change_configuration(T.DidChangeConfigurationParams(
         settings={"tracecot": H.settings()}))
     await asyncio.sleep(0.1)
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
+def _process_tree() -> dict[int, list[int]]:
+    """parent pid -> child pids, from one pass over /proc; dead processes not yet reaped by
+    their parent (zombies: killed, using nothing) are left out."""
+    tree: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    out.add(int(entry))
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read().decode(errors="replace")
+                fields = stat.rsplit(")", 1)[1].split()
+                if fields[0] not in ("Z", "X"):
+                    tree.setdefault(int(fields[1]), []).append(int(entry))
             except (OSError, ValueError, IndexError):
                 pass
-    return out
+    return tree
 
 
 async def test_syntax_error_document(client: LanguageClient, workspace):

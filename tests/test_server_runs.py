@@ -47,6 +47,29 @@ def req(function, args="", **kw):
     return RunRequest(function=function, args=args, source=SRC, path="/tmp/x.py", **kw)
 
 
+def test_listeners_hear_of_kept_runs_only(sandbox):
+    """The server refreshes lenses and hints when a run finishes; runs it does not keep
+    (one-off or cancelled) must not notify, or refreshing could start new runs forever."""
+    async def go():
+        r = Runner(sandbox)
+        heard = []
+        r.listeners.append(lambda rq, trace: heard.append((rq.function, trace.status)))
+        await r.run(req("total", "3"))
+        assert heard == [("total", "returned")]
+        await r.run(req("total", "3"))                 # cached: no new run
+        await r.run(req("total", "4"), cache=False)    # one-off
+        assert heard == [("total", "returned")]
+        task = asyncio.ensure_future(r.run(req("forever", timeout=30)))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.3)
+        await r.run(req("boom", "1"))
+        assert heard == [("total", "returned"), ("boom", "raised")]
+    asyncio.run(go())
+
+
 def test_cache_and_sharing(sandbox):
     async def go():
         r = Runner(sandbox)
