@@ -447,9 +447,10 @@ def test_soft_deadline_margin():
     assert soft_deadline_margin(0.5) == 0.25
     assert soft_deadline_margin(1.0) == pytest.approx(0.3)
     assert soft_deadline_margin(30.0) == 0.5
-    # From the start of the run (the fork server's clock), not from the start of the call.
-    assert soft_deadline(100.0, 2.0, now=100.4) == pytest.approx(101.5)
-    assert soft_deadline(100.0, 2.0, now=101.49) == pytest.approx(101.54)   # >= 50 ms of call
+    # The fork server kills a run started at 100.0 with timeout 1 at 101.25.
+    assert soft_deadline(101.25, 1.0, now=100.05) == pytest.approx(100.75)   # call + 0.7
+    assert soft_deadline(101.25, 1.0, now=100.5) == pytest.approx(100.95)    # hard - 0.3
+    assert soft_deadline(101.25, 1.0, now=101.2) == pytest.approx(101.25)    # >= 50 ms of call
 
 
 def test_result_channel_believes_only_signed_traces():

@@ -53,11 +53,13 @@ def soft_deadline_margin(timeout: float) -> float:
     return max(0.25, min(0.5, 0.3 * timeout))
 
 
-def soft_deadline(started: float, timeout: float, now: float) -> float:
-    """The time.monotonic() value at which the tracer stops the call: `timeout` minus the
-    margin after the run started (the fork server's own clock for the run), but never less
-    than 50 ms into the call."""
-    return max(started + timeout - soft_deadline_margin(timeout), now + 0.05)
+def soft_deadline(hard: float, timeout: float, now: float) -> float:
+    """The time.monotonic() value at which the tracer stops the call (`now`: the call starts):
+    `timeout` minus the margin after the call starts, but no later than the margin before the
+    fork server's hard deadline `hard` (a slow module load eats into the call's time, not into
+    the time left to write the trace), and never less than 50 ms into the call."""
+    margin = soft_deadline_margin(timeout)
+    return max(min(now + timeout - margin, hard - margin), now + 0.05)
 
 
 class _Run:
@@ -317,13 +319,13 @@ def _user_line(tb, filename: str) -> int | None:
 
 
 def main(req: dict, result_fd: int, tmpdir: str, key_box: list | None = None,
-         started: float | None = None) -> None:
+         hard_deadline: float | None = None) -> None:
     """`key_box`: a one-item list holding the run's secret, emptied here so that no frame keeps
-    it; `started`: time.monotonic() when the fork server started the run."""
+    it; `hard_deadline`: the time.monotonic() value at which the fork server kills the run."""
     key = key_box.pop() if key_box else os.urandom(MAC_BYTES)
     run = _Run(req, result_fd, hashlib.blake2b(key=key, digest_size=MAC_BYTES))
     del key
-    run.started = time.monotonic() if started is None else started
+    run.hard_deadline = hard_deadline if hard_deadline is not None else float("inf")
     failure = None
     try:
         _main(run, tmpdir)
@@ -395,7 +397,7 @@ def _main(run: _Run, tmpdir: str) -> None:
 
     codes = _user_codes(code)
     hidden, for_targets = analyse_names(run.tree)
-    deadline = soft_deadline(run.started, req["timeout"], time.monotonic())
+    deadline = soft_deadline(run.hard_deadline, req["timeout"], time.monotonic())
     rec = Recorder(filename, max_steps=req["max_steps"], max_events=req["max_events"],
                    max_depth=req["max_depth"], deadline=deadline, on_limit=run.on_limit,
                    hidden_names=hidden, for_targets=for_targets)

@@ -44,9 +44,10 @@ _PRELOAD = ("collections", "itertools", "functools", "math", "re", "string", "he
 READ_CAP = child.RESULT_CAP + 1024 * 1024
 _PHASE_CALL = b'{"phase":"call"}'
 # Past its timeout a run gets this long to finish writing the trace it started at the child's
-# soft deadline (timeout - child.soft_deadline_margin(timeout), from the fork) before it is
-# killed: building and writing a 20,000-event trace takes a few hundred milliseconds on a
-# loaded machine. Runs stuck in a builtin end at timeout + _GRACE.
+# soft deadline (timeout - child.soft_deadline_margin(timeout) after the call starts, and at
+# least that margin before this hard deadline) before it is killed: building and writing a
+# 20,000-event trace takes a few hundred milliseconds on a loaded machine. Runs stuck in a
+# builtin end at timeout + _GRACE.
 _GRACE = 0.25
 _EXIT_WAIT = 0.2
 # The real os._exit, kept before any user code can replace os._exit (child.py does too).
@@ -141,7 +142,7 @@ class ForkServer:
                     fd = _private_result_fd(w)
                     guards.protect_fd(fd)
                     tempfile.tempdir = run.tmpdir   # the tempfile module writes where it may
-                    child.main(run.req, fd, run.tmpdir, box, run.start)
+                    child.main(run.req, fd, run.tmpdir, box, run.deadline)
                 except BaseException as e:   # main never returns; if it raises, say why
                     try:
                         os.write(fd, b'{"phase":"failed","error":"%s"}\n'
