@@ -213,6 +213,10 @@ def test_every_step_carries_a_claim_that_verifies(sb):
     for function, args, path in EVERY_STEP:
         trace, req = run(sb, function, args, path, max_steps=2000)
         narratives += [narrate(trace, req), narrate_backward(trace, req)]
+    trace, req = run(sb, "hundred", "100")
+    cut = narrate(trace, req, max_steps=6)
+    assert cut.steps[-1].text.startswith("… (the rest of the run is not narrated")
+    narratives.append(cut)
     for n in narratives:
         bare = [s.text for s in n.steps if not s.claims]
         assert not bare, (n.trace.call, n.direction, bare)

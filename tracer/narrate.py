@@ -14,6 +14,11 @@ Loops are summarised: first and last iterations in full, plus each iteration who
 flow (sequence of lines) differs from those shown; the rest as "… N more iterations like
 these". Repeated calls of a lambda (or other small function) in one line are summarised in
 one step. Calls nested deeper than `detail` levels are told in one line (arguments → result).
+
+Modules: analysis.py (the trace as calls, lines, loops, branches, value timelines),
+source_lines.py (syntax of one source line), narrative.py (Claim, Step, Narrative; phrasing),
+narrate_lines.py and narrate_loops.py (forward steps), narrate_backward.py, rendering.py
+(Markdown / plain). This module is the entry point and re-exports the public names.
 """
 
 from __future__ import annotations
@@ -81,8 +86,11 @@ class _Forward(LoopSteps):
             if len(self.steps) >= self.o.max_steps:
                 if not self.cut:
                     self.cut = True
+                    first = node if not isinstance(node, LoopRun) else (
+                        node.iterations[0][0] if node.iterations else node.exit)
                     self.add(depth, None, "… (the rest of the run is not narrated: too many "
-                             "steps)", "... (the rest of the run is not narrated).")
+                             "steps)", "... (the rest of the run is not narrated).",
+                             [self.runs(first)] if first is not None else [])
                 return
             if isinstance(node, LoopRun):
                 self.loop(node, depth)

@@ -18,7 +18,12 @@ point at or after the previous matched claim (a value it still holds counts). Se
 past tense ("x was 3") and text in backward mode may match anywhere. A clause is only marked
 wrong when the trace says so for certain: unknown names, values the trace cut short, values set
 inside one-line loops (whose intermediate values are not recorded), and anything not parsed
-are "unchecked", never "wrong".
+are "unchecked", never "wrong". `result.marked()`: each sentence with ✓, ✗ (and the true
+value) or · (unchecked).
+
+Modules: text_sentences.py (sentences, clauses), text_claims.py (claims of a clause),
+text_check.py (the run indexed, claims checked in order), safe_eval.py (decoding, safe
+evaluation, comparison). This module is the entry point and re-exports the public names.
 """
 
 from __future__ import annotations
