@@ -108,6 +108,7 @@ class Skipped:
     name: str
     def_line: int
     reason: str
+    outer: str | None = None          # the runnable function it is defined in, if any
 
 
 @dataclass
@@ -281,7 +282,8 @@ def _nested(node: ast.AST, outer: str, skipped: list[Skipped], inside_class: boo
                     why = (f"`{n.name}` is defined inside `{outer}`, so tracecot cannot call it "
                            f"on its own: it runs as part of a call of `{outer}` (hover "
                            f"`{outer}` to see that run).")
-                skipped.append(Skipped(n.name, n.lineno - 1, why))
+                skipped.append(Skipped(n.name, n.lineno - 1, why,
+                                       None if inside_class else outer))
             todo.extend(ast.iter_child_nodes(n))
     except RecursionError:
         pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Callable
 
 log = logging.getLogger(__name__)
@@ -15,6 +16,20 @@ log = logging.getLogger(__name__)
 
 class ModelUnavailable(Exception):
     pass
+
+
+def _cancel(worker, request_id) -> None:
+    try:
+        worker.cancel(request_id)
+    except Exception:  # noqa: BLE001
+        log.debug("cancelling a model request failed", exc_info=True)
+
+
+def _close(worker) -> None:
+    try:
+        worker.close()
+    except Exception:  # noqa: BLE001
+        log.exception("closing the model worker failed")
 
 
 class ModelService:
@@ -88,10 +103,10 @@ class ModelService:
         self._ready = None
         worker, self._worker = self._worker, None
         if worker is not None:
-            try:
-                worker.close()
-            except Exception:  # noqa: BLE001
-                log.exception("closing the model worker failed")
+            # Closing waits for the worker process to exit (up to seconds while it loads or
+            # generates): never on the event loop.
+            threading.Thread(target=_close, args=(worker,), name="tracecot-model-close",
+                             daemon=True).start()
 
     def close(self) -> None:
         self._stop()
@@ -107,11 +122,16 @@ class ModelService:
 
     async def _call(self, method: str, **params) -> list[dict]:
         worker = await self.ready()
-        fut = worker.request(method, params)
+        try:
+            fut = worker.request(method, params)
+        except Exception as e:  # noqa: BLE001 - e.g. closed by a settings change meanwhile
+            raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e
         try:
             out = await asyncio.wrap_future(fut)
         except asyncio.CancelledError:
-            worker.cancel(fut.request_id)
+            # The worker may hold its lock while it closes: cancel from a thread.
+            threading.Thread(target=_cancel, args=(worker, fut.request_id),
+                             name="tracecot-model-cancel", daemon=True).start()
             raise
         except Exception as e:  # noqa: BLE001
             raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e

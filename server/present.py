@@ -194,6 +194,26 @@ def prediction_line(state: str, prediction: str | None = None, verified: bool | 
     return f"*{state}*" if state.startswith("model not available") else None
 
 
+def nested_calls(trace: Trace, name: str, limit: int = 6) -> tuple[int, list[str]]:
+    """Calls of the nested function `name` in a run: (how many, `inner(k=1)` → `10` lines)."""
+    frames = {f.id for f in trace.frames
+              if f.parent is not None and f.function.rsplit(".", 1)[-1] == name}
+    calls: dict[int, list] = {}
+    for ev in trace.events:
+        if ev.frame not in frames:
+            continue
+        if ev.kind == "call" and not ev.resumed:
+            args = ", ".join(f"{a[0]}={short(render(a[1]), 30)}" for a in (ev.args or [])
+                             if isinstance(a, list) and len(a) == 2)
+            calls[ev.frame] = [args, None]
+        elif ev.kind == "return" and ev.frame in calls:
+            calls[ev.frame][1] = f"→ {md_code(short(render(ev.value), 40) if ev.value else 'None')}"
+        elif ev.kind == "propagate" and ev.frame in calls and calls[ev.frame][1] is None:
+            calls[ev.frame][1] = f"⇒ raises {ev.name or 'an exception'}"
+    lines = [f"- {md_code(f'{name}({a})')} {r or ''}".rstrip() for a, r in calls.values()]
+    return len(frames), lines[:limit]
+
+
 @dataclass
 class ValueChange:
     line: int          # 0-based

@@ -264,7 +264,7 @@ class Service:
         if skipped is not None:
             ident = identifier_at(text, col)
             if ident is None or ident[0] in ("def", "async", skipped.name.rsplit(".", 1)[-1]):
-                return f"**tracecot** · {skipped.reason}"
+                return await self.hover_skipped(uri, doc, skipped)
         fn = doc.function_at(line)
         if fn is None:
             return None
@@ -278,6 +278,25 @@ class Service:
         if ident is None or line == fn.def_line and ident[0] not in fn.params:
             return None
         return await self.hover_variable(uri, doc, fn, ident[0])
+
+    async def hover_skipped(self, uri: str, doc: Document, skipped) -> str:
+        """Why tracecot does not call this def; for a nested function, how the run of the
+        function around it called it."""
+        text = f"**tracecot** · {skipped.reason}"
+        outer = doc.function(skipped.outer) if skipped.outer else None
+        if outer is None or not self.trusted:
+            return text
+        run = await self.primary(uri, doc, outer)
+        if run is None or not run.trace.ok:
+            return text
+        count, lines = present.nested_calls(run.trace, skipped.name)
+        if not count:
+            return text + f"\n\nThe run {present.md_code(present.short(run.call, 60))} " \
+                          f"did not call it."
+        head = (f"In the run {present.md_code(present.short(run.call, 60))} it was called "
+                f"{count} time{'s' * (count != 1)}:")
+        more = f"\n- … {count - len(lines)} more" if count > len(lines) else ""
+        return text + "\n\n" + head + "\n\n" + "\n".join(lines) + more
 
     async def hover_function(self, uri: str, doc: Document, fn: FunctionInfo) -> str:
         run, ex = await self.explained_primary(uri, doc, fn)

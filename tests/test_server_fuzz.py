@@ -36,6 +36,12 @@ DOCS = [
     "class A:\n    @staticmethod\n    def s(a):\n        return a\n\nassert A.s(1) == 1\n",
     "é = 'ü'\ndef u(s='☃'):\n    return s * 2\n\nassert u('ß') == 'ßß'\n",
     "x = 1\n" * 300,
+    # methods: a doctest session, a classmethod, a nested function
+    "class S:\n    '''\n    >>> s = S()\n    >>> s.add(1)\n    >>> s.total()\n    1\n    '''\n"
+    "    def __init__(self):\n        self.xs = []\n\n    def add(self, x):\n"
+    "        self.xs.append(x)\n\n    @classmethod\n    def of(cls, x):\n        return cls()\n\n"
+    "    def total(self):\n        def inner(v):\n            return v\n"
+    "        return inner(sum(self.xs))\n\n\nassert S().total() == 0\n",
 ]
 
 
@@ -132,7 +138,8 @@ def _message(rng: random.Random, uris: list[str], next_id):
             "tracecot.server.explainRun", "tracecot.server.findInput", "tracecot.server.debugRun",
             "tracecot.server.predictOutput", "nope"]),
             "arguments": rng.choice([[], [_junk(rng)], [{"uri": uri, "line": rng.randrange(8)}],
-                                     [{"uri": uri, "function": "f", "args": rng.choice(["1", "[", "x", "'a'"]),
+                                     [{"uri": uri, "function": rng.choice(["f", "S.add", "S.of", "inner"]),
+                                       "args": rng.choice(["1", "[", "x", "'a'", "S().add(2)", "S.of(1)"]),
                                        "target": rng.choice(["1", "2", ")"])}]])}),
         ("textDocument/definition", lambda: {"textDocument": td, "position": _pos(rng)}),
         ("unknown/method", lambda: _junk(rng)),

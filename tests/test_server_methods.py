@@ -229,6 +229,8 @@ async def test_hover_on_methods(client: LanguageClient):
 async def test_hover_says_why_a_def_does_not_run(client: LanguageClient):
     md = await _hover_def(client, "def inner", 17)
     assert "`inner` is defined inside `cond`" in md and "hover `cond`" in md
+    # ... and how the run of `cond` called it
+    assert "In the run `cond(1)` it was called 1 time:\n\n- `inner(k=1)` → `10`" in md, md
     md = await _hover_def(client, "def top")
     assert "`Stack.top` is a property" in md
     md = await _hover_def(client, "async def co", 11)

@@ -192,3 +192,51 @@ def test_explanations_are_verified_or_say_why(sandbox):
     assert s.verified is None and any("`t` =" in st.text for st in s.steps)
     md = present.hover_function("total(4)", trace, ex.steps, ex.verified, "the assert")
     assert md.startswith("**tracecot** · `total(4)` → `6`")
+
+
+def test_model_service_never_waits_for_its_worker():
+    """Stopping the model (setting changed, workspace closed) while its worker is slow to
+    exit, or cancelling a prediction, returns at once: the waiting happens in a thread."""
+    import threading
+    from tracecot.server.model import ModelService
+
+    release = threading.Event()
+
+    class SlowWorker:
+        closing = threading.Event()
+        cancelled = threading.Event()
+
+        def close(self):
+            self.closing.set()
+            release.wait(30)
+
+        def cancel(self, rid):
+            release.wait(30)
+            self.cancelled.set()
+
+        def request(self, method, params):
+            from concurrent.futures import Future
+            f = Future()
+            f.request_id = "1"
+            return f
+
+    async def go():
+        states = []
+        m = ModelService(lambda s, msg: states.append(s))
+        worker = SlowWorker()
+        m.enabled, m.state, m._worker = True, "ready", worker
+        call = asyncio.ensure_future(m.predict_output("def f(x): return x", "f", "1"))
+        await asyncio.sleep(0.05)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert not worker.cancelled.is_set()       # still blocked in its thread
+        m.configure(False, "", "", True)           # returns while close() is blocked
+        assert states[-1] == "disabled" and m._worker is None
+        assert worker.closing.wait(10) and not release.is_set()
+        with pytest.raises(Exception) as err:
+            await m.predict_output("def f(x): return x", "f", "1")
+        assert "disabled" in str(err.value)
+        release.set()
+        assert worker.cancelled.wait(10)
+    asyncio.run(go())
