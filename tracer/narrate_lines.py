@@ -58,6 +58,12 @@ class LineSteps:
     def _events(self, u: Unit, kinds: tuple) -> list[int]:
         return [it for it in u.items if isinstance(it, int) and self.ev(it).kind in kinds]
 
+    def branch_claims(self, u: Unit, br: bool, cond: str) -> tuple[str, str, list[Claim]]:
+        """A header's branch claim, then the values its condition read (text and claims)."""
+        vals_md, vals_pl, vclaims = self._read_values(u, cond)
+        return vals_md, vals_pl, [Claim("branch", u.line, cond, encode(br), u.start,
+                                        u.frame)] + vclaims
+
     def _read_values(self, u: Unit, cond: str) -> tuple[str, str, list[Claim]]:
         """Values of the variables a condition reads, as ` (v = 1)` text plus value claims."""
         parts_md, parts_pl, claims = [], [], []
@@ -213,9 +219,8 @@ class LineSteps:
         claims = list(eff[2])
         if br is not None:
             kw, cond = branch_header(self.lines.get(u.line))
-            claims.insert(0, Claim("branch", u.line, cond, encode(br), u.start, u.frame))
-            vals_md, vals_pl, vclaims = self._read_values(u, cond)
-            claims[1:1] = vclaims
+            vals_md, vals_pl, bclaims = self.branch_claims(u, br, cond)
+            claims[:0] = bclaims
             nxt = self.a.frame_units[u.frame][u.pos + 1].line
             word = "true" if br else "false"
             if kw == "while":

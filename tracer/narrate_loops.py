@@ -128,9 +128,8 @@ class LoopSteps(LineSteps):
             plain = f"Iteration {number}: {pl_b}."
         elif br is not None and branch_header(self.lines.get(head.line))[1] != "True":
             cond = branch_header(self.lines.get(head.line))[1]
-            claims.append(Claim("branch", head.line, cond, encode(br), head.start, head.frame))
-            vals_md, vals_pl, vclaims = self._read_values(head, cond)
-            claims.extend(vclaims)
+            vals_md, vals_pl, bclaims = self.branch_claims(head, br, cond)
+            claims.extend(bclaims)
             md = f"Iteration {number}: {tick(cond)} is {'true' if br else 'false'}{vals_md}."
             plain = f"Iteration {number}: with {vals_pl}, {cond} is " \
                     f"{'true' if br else 'false'}." if vals_pl else \
@@ -208,9 +207,8 @@ class LoopSteps(LineSteps):
         br = self.a.branch(u)
         if run.kind == "while" and br is not None:
             cond = branch_header(self.lines.get(u.line))[1]
-            claims.append(Claim("branch", u.line, cond, encode(br), u.start, u.frame))
-            vals_md, vals_pl, vclaims = self._read_values(u, cond)
-            claims.extend(vclaims)
+            vals_md, vals_pl, bclaims = self.branch_claims(u, br, cond)
+            claims.extend(bclaims)
             md = f"{tick(cond)} is now false{vals_md}, so the loop ends."
             plain = (f"With {vals_pl}, {cond} is false, so the loop ends." if vals_pl else
                      f"{cond} is false, so the loop ends.")
