@@ -506,3 +506,26 @@ def test_trace_from_json_reads_field_names_once_per_class(monkeypatch):
     trace = schema.trace_from_json(data)
     assert len(trace.events) == 50 and trace.events[7].line == 7
     assert sorted(c.__name__ for c in calls) == ["Event", "Frame"]
+
+
+def test_comparison_with_the_expected_value_is_bounded(sb):
+    t = run(sb, """\
+        class Stubborn:
+            def __eq__(self, other):
+                while True:
+                    try:
+                        while True:
+                            pass
+                    except BaseException:
+                        pass
+        def f():
+            return Stubborn()
+        """, expected="0", timeout=1.0)
+    assert t.status == "returned", t.error
+    assert t.comparison.error.startswith("comparing with the expected value did not finish")
+    assert not t.comparison.python_equal
+    t = run(sb, "def fail():\n    raise ValueError('no', 1)\ndef f():\n    return 1\n",
+            expected="fail()")
+    assert t.comparison.error == "could not evaluate the expected value: ValueError: ('no', 1)"
+    t = run(sb, "def f():\n    return [1, 2.0]\n", expected="[1.0, 2]")
+    assert t.comparison.python_equal and not t.comparison.canonical_equal

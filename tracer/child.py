@@ -18,6 +18,7 @@ import hashlib
 import inspect
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -438,8 +439,39 @@ def _main(run: _Run, tmpdir: str) -> None:
             "line": _user_line(_exc_traceback(exc), filename),
             "value": encode(exc, RESULT_LIMITS)})
     if req.get("expected") is not None:
-        fields["comparison"] = _compare(req["expected"], namespace, returned, result)
+        fields["comparison"] = _guarded_compare(run, fields, req["expected"], namespace,
+                                                returned, result)
     run.finish(**fields)
+
+
+def _guarded_compare(run: _Run, fields: dict, expected_src: str, namespace: dict,
+                     returned: bool, result) -> dict:
+    """_compare runs user code (the expected value's source, __eq__, __bool__) after tracing
+    stopped, so it gets a limit of its own: a CPU-time timer that, past the soft deadline (and
+    at least 0.1 s from now), writes the trace with the comparison marked as not finished and
+    leaves from inside the handler, so that user code cannot swallow it. (Code that sleeps, or
+    that takes SIGPROF over, still meets the fork server's hard deadline.)"""
+    limit = max(run.rec.deadline if run.rec is not None else 0.0, time.monotonic() + 0.1)
+
+    def tick(signum, frame):
+        if time.monotonic() > limit:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            fields["comparison"] = {
+                "expected": None, "canonical_equal": False, "python_equal": False,
+                "error": "comparing with the expected value did not finish in time (user code "
+                         "in the expected value's source, __eq__ or __bool__ ran past the "
+                         "deadline)"}
+            run.finish(**fields)
+    try:
+        old = signal.signal(signal.SIGPROF, tick)
+        signal.setitimer(signal.ITIMER_PROF, 0.02, 0.02)
+    except (ValueError, OSError, AttributeError):   # no timers here: the hard deadline only
+        return _compare(expected_src, namespace, returned, result)
+    try:
+        return _compare(expected_src, namespace, returned, result)
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
 
 
 def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict:
@@ -447,7 +479,8 @@ def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict
         expected = eval(compile(expected_src, "<expected>", "eval"), namespace)
     except BaseException as e:
         return {"expected": None, "canonical_equal": False, "python_equal": False,
-                "error": f"could not evaluate the expected value: {type(e).__name__}: {e}"}
+                "error": f"could not evaluate the expected value: {_type_name(type(e))}: "
+                         f"{exception_message(e, 500)}"}
     out = {"expected": encode(expected, RESULT_LIMITS), "canonical_equal": False,
            "python_equal": False, "error": None}
     if returned:
@@ -455,5 +488,6 @@ def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict
         try:
             out["python_equal"] = bool(result == expected)
         except BaseException as e:
-            out["error"] = f"comparing with == raised {type(e).__name__}: {e}"
+            out["error"] = (f"comparing with == raised {_type_name(type(e))}: "
+                            f"{exception_message(e, 500)}")
     return out
