@@ -281,3 +281,16 @@ def test_ordered_dicts_keep_their_order_and_compare_by_it():
     assert not values_equal(OrderedDict(a=1, b=2), OrderedDict(b=2, a=1))
     assert values_equal(OrderedDict(a=1, b=2), OrderedDict(a=1, b=2))
     assert values_equal({"a": 1, "b": 2}, {"b": 2, "a": 1})
+
+
+def test_cut_namedtuples_and_library_reprs_are_marked():
+    from collections import namedtuple
+    from decimal import Decimal
+    Wide = namedtuple("Wide", [f"f{i}" for i in range(40)])
+    lim = Limits(items=30, string=20)
+    a, b = Wide(*range(40)), Wide(*range(39), -1)
+    assert encode(a, lim)["more"] == 10 and render(encode(a, lim)).endswith("<10 more>)")
+    assert not encoded_equal(encode(a, lim), encode(b, lim))
+    big = encode(Decimal("1." + "1" * 50), lim)
+    assert big["truncated"] and not is_complete(big)
+    assert not encoded_equal(big, encode(Decimal("1." + "1" * 49 + "2"), lim))

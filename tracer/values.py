@@ -148,8 +148,11 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
             fields = _lookup(tp, "_fields")[1]
             names = [f for f in fields if type(f) is str] if type(fields) is tuple else []
             if names and len(names) == n:
-                return {"t": "namedtuple", "cls": _cls_name(tp), "fields": names[:shown],
-                        "items": items}
+                d = {"t": "namedtuple", "cls": _cls_name(tp), "fields": names[:shown],
+                     "items": items}
+                if n > shown:
+                    d["len"], d["more"] = n, n - shown
+                return d
         d = {"t": "deque" if base is _collections.deque else base.__name__, "items": items}
         if n > shown:
             d["len"], d["more"] = n, n - shown
@@ -223,7 +226,11 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
             d["len"], d["more"] = n, n - shown
         return _with_cls(d, tp, _array.array)
     if _safe_repr(obj, tp):
-        return {"t": "repr", "cls": _cls_name(tp), "v": _bounded(repr(obj), lim)}
+        text = repr(obj)
+        d = {"t": "repr", "cls": _cls_name(tp), "v": _bounded(text, lim)}
+        if len(text) > lim.string:
+            d["len"], d["truncated"] = len(text), True
+        return d
     return _enc_object(obj, tp, lim, depth, inner)
 
 
@@ -636,7 +643,10 @@ def render(v: dict) -> str:
             s = f"deque([{body}])"
         return _cls_wrap(v, s)
     if t == "namedtuple":
-        return f"{v['cls']}({', '.join(f'{n}={render(x)}' for n, x in zip(v['fields'], v['items']))})"
+        parts = [f'{n}={render(x)}' for n, x in zip(v['fields'], v['items'])]
+        if v.get("more"):
+            parts.append(f"<{v['more']} more>")
+        return f"{v['cls']}({', '.join(parts)})"
     if t == "dict":
         parts = [f"{render(k)}: {render(x)}" for k, x in v["items"]]
         if v.get("more"):
