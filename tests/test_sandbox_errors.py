@@ -529,3 +529,42 @@ def test_comparison_with_the_expected_value_is_bounded(sb):
     assert t.comparison.error == "could not evaluate the expected value: ValueError: ('no', 1)"
     t = run(sb, "def f():\n    return [1, 2.0]\n", expected="[1.0, 2]")
     assert t.comparison.python_equal and not t.comparison.canonical_equal
+
+
+def test_arguments_evaluation_is_bounded_and_described_without_user_code(sb):
+    t = run(sb, """\
+        def spin():
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    pass
+        def f(x):
+            return x
+        """, args="spin()", timeout=1.0)
+    assert_error(t, "timeout", "stopped after 1 s while evaluating the arguments")
+    t = run(sb, """\
+        class Loud(Exception):
+            def __str__(self):
+                while True:
+                    pass
+        class Default:
+            def __repr__(self):
+                while True:
+                    pass
+        def boom():
+            raise Loud("bad input")
+        def f(a, b: "Default" = Default()):
+            return a
+        """, args="boom()")
+    assert_error(t, "bad_arguments", "Loud: bad input")
+    t = run(sb, """\
+        class Default:
+            def __repr__(self):
+                while True:
+                    pass
+        def f(a, b=Default()):
+            return a
+        """, args="1, 2, 3")
+    assert_error(t, "arity", "f(a, b=", "Default()")

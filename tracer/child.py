@@ -27,9 +27,10 @@ from . import guards
 from .capture import Recorder, SettraceBackend
 from .schema import SCHEMA_VERSION
 from .trace_export import analyse_names, build_trace, dumps_trace, hottest_line_message
-from .values import RESULT_LIMITS, encode, exception_message, values_equal
+from .values import RESULT_LIMITS, encode, exception_message, render, values_equal
 
 _real_exit = os._exit
+_leaving = False    # set once the trace is being written
 _real_settrace = sys.settrace
 RESULT_CAP = 24 * 1024 * 1024      # bytes of JSON; the parent reads at most a little more
 END_PREFIX = b'{"phase":"end","mac":"'   # the line after the trace: its MAC, then the exit
@@ -89,6 +90,12 @@ class _Run:
 
     def finish(self, **fields) -> None:
         """Write the trace and leave. Called exactly once, from any exit path."""
+        global _leaving
+        _leaving = True                  # no _CpuGuard fires from here on
+        try:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        except (ValueError, OSError, AttributeError):
+            pass
         if self.backend is not None:
             try:
                 self.backend.uninstall()
@@ -306,7 +313,7 @@ def _parse_args(args_src: str, namespace: dict):
                 kwargs[k.arg] = value(k.value)
     except Exception as e:
         raise ValueError(f"could not evaluate the arguments ({args_src}): "
-                         f"{type(e).__name__}: {e}") from None
+                         f"{_type_name(type(e))}: {exception_message(e, 500)}") from None
     return args, kwargs
 
 
@@ -380,19 +387,26 @@ def _main(run: _Run, tmpdir: str) -> None:
         where = req.get("path") or "the source"
         run.fail("function_not_found", f"no function named {req['function']!r} in {where}"
                  + (f" (functions there: {', '.join(names)})" if names else ""))
-    try:
-        args, kwargs = _parse_args(req.get("args", ""), namespace)
-    except ValueError as e:
-        run.fail("bad_arguments", str(e))
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError):
-        sig = bound = None
-    if sig is not None:
+    # Evaluating the arguments (and reading the signature) runs user code before tracing
+    # starts: bounded by the same limit as the call, with its own message.
+    timeout = req["timeout"]
+    limit = run.hard_deadline - soft_deadline_margin(timeout)
+    with _CpuGuard(limit, lambda: run.fail("timeout", f"stopped after {timeout:g} s while "
+                                                      "evaluating the arguments")):
         try:
-            bound = sig.bind(*args, **kwargs)
-        except TypeError as e:
-            run.fail("arity", f"wrong arguments for {req['function']}{sig}: {e}")
+            args, kwargs = _parse_args(req.get("args", ""), namespace)
+        except ValueError as e:
+            run.fail("bad_arguments", str(e))
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):
+            sig = bound = None
+        if sig is not None:
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as e:
+                run.fail("arity", f"wrong arguments for {req['function']}"
+                                  f"{_signature_text(sig)}: {e}")
     if bound is not None:
         run.base["args"] = [[k, encode(v, RESULT_LIMITS)] for k, v in bound.arguments.items()]
 
@@ -444,34 +458,70 @@ def _main(run: _Run, tmpdir: str) -> None:
     run.finish(**fields)
 
 
+class _CpuGuard:
+    """For user code that runs untraced (the arguments' source before the call, the expected
+    value's source and __eq__ after it): a CPU-time timer that, once time.monotonic() passes
+    `limit`, calls `expired` (which writes the trace and leaves) from inside its handler, so
+    that user code cannot swallow it. Code that sleeps, or that takes SIGPROF over, still
+    meets the fork server's hard deadline."""
+
+    def __init__(self, limit: float, expired):
+        self.limit, self.expired, self.old = limit, expired, None
+        self.armed = False
+
+    def __enter__(self):
+        try:
+            self.old = signal.signal(signal.SIGPROF, self._tick)
+            signal.setitimer(signal.ITIMER_PROF, 0.02, 0.02)
+            self.armed = True
+        except (ValueError, OSError, AttributeError):   # no timers here
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self.old)
+            self.armed = False
+
+    def _tick(self, signum, frame):
+        if not _leaving and time.monotonic() > self.limit:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            self.expired()
+
+
+def _signature_text(sig) -> str:
+    """`(a, b=<default>)` without running user code: defaults shown through the encoder,
+    annotations left out (str(sig) would call their reprs)."""
+    params = [p.replace(annotation=p.empty) if p.default is p.empty else
+              p.replace(annotation=p.empty, default=_Shown(render(encode(p.default))))
+              for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=sig.empty))
+
+
+class _Shown:
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def _guarded_compare(run: _Run, fields: dict, expected_src: str, namespace: dict,
                      returned: bool, result) -> dict:
     """_compare runs user code (the expected value's source, __eq__, __bool__) after tracing
-    stopped, so it gets a limit of its own: a CPU-time timer that, past the soft deadline (and
-    at least 0.1 s from now), writes the trace with the comparison marked as not finished and
-    leaves from inside the handler, so that user code cannot swallow it. (Code that sleeps, or
-    that takes SIGPROF over, still meets the fork server's hard deadline.)"""
+    stopped: past the soft deadline (and at least 0.1 s from now) the trace is written with the
+    comparison marked as not finished."""
     limit = max(run.rec.deadline if run.rec is not None else 0.0, time.monotonic() + 0.1)
 
-    def tick(signum, frame):
-        if time.monotonic() > limit:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            fields["comparison"] = {
-                "expected": None, "canonical_equal": False, "python_equal": False,
-                "error": "comparing with the expected value did not finish in time (user code "
-                         "in the expected value's source, __eq__ or __bool__ ran past the "
-                         "deadline)"}
-            run.finish(**fields)
-    try:
-        old = signal.signal(signal.SIGPROF, tick)
-        signal.setitimer(signal.ITIMER_PROF, 0.02, 0.02)
-    except (ValueError, OSError, AttributeError):   # no timers here: the hard deadline only
+    def expired():
+        fields["comparison"] = {
+            "expected": None, "canonical_equal": False, "python_equal": False,
+            "error": "comparing with the expected value did not finish in time (user code in "
+                     "the expected value's source, __eq__ or __bool__ ran past the deadline)"}
+        run.finish(**fields)
+    with _CpuGuard(limit, expired):
         return _compare(expected_src, namespace, returned, result)
-    try:
-        return _compare(expected_src, namespace, returned, result)
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
 
 
 def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict:
