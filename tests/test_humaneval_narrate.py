@@ -69,7 +69,9 @@ def test_all_humaneval_literal_calls_narrate_and_verify():
     failures = []
     with Sandbox() as sb:
         futures = [(sb.submit(_request(t)), sb.submit(_request(t))) for t in tasks]
-        for task, (traced, fresh) in zip(tasks, futures):
+        for k, task in enumerate(tasks):
+            traced, fresh = futures[k]
+            futures[k] = None                   # its traces are freed once checked
             failures += check_call(task, traced.result(), fresh.result())
     elapsed = time.perf_counter() - t0
     print(f"\n{len(tasks)} HumanEval calls: traced, narrated both ways and verified in "

@@ -135,8 +135,9 @@ def test_all_cruxeval_narratives_verify():
     failures, sentences = [], 0
     with Sandbox() as sb:      # every run (traced and fresh) queued at once: they run in
         futures = [(sb.submit(r), sb.submit(r)) for r in requests]    # parallel meanwhile
-        for task, r, (traced, again) in zip(tasks, requests, futures):
-            trace, fresh = traced.result(), again.result()
+        for k, (task, r) in enumerate(zip(tasks, requests)):
+            trace, fresh = futures[k][0].result(), futures[k][1].result()
+            futures[k] = None                   # its traces are freed once checked
             assert trace.status == "returned", (r.args, trace.error)
             if not encoded_equal(trace.result, encode(ast.literal_eval(task["output"]),
                                                       RESULT_LIMITS)):
