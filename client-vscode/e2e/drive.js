@@ -6,6 +6,7 @@
 //   E2E_WORKSPACE  the folder to open (a copy of e2e/workspace)
 //   E2E_SHOTS      where screenshots go
 //   CHROMIUM       the browser (Debian's)
+//   E2E_BAD_PYTHON an interpreter without tracecot
 // Exit 0 when every check passed. Waits are generous (a shared 2-core machine); nothing is
 // asserted about how long anything takes.
 'use strict';
@@ -17,6 +18,7 @@ const URL_ = process.env.E2E_URL;
 const WORKSPACE = process.env.E2E_WORKSPACE;
 const SHOTS = process.env.E2E_SHOTS;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const BAD_PYTHON = process.env.E2E_BAD_PYTHON; // an interpreter without tracecot
 const FILE = 'stats.py';
 const LONG = 120000; // the first run starts the server, its sandbox and a verification run
 
@@ -218,9 +220,41 @@ async function checkFindInput(page) {
   await shot(page, '6-find-input-assert');
 }
 
+async function checkWrongInterpreter(page) {
+  // Point tracecot.interpreter at a Python without tracecot, as a user might by mistake: the
+  // server restarts, fails, and the user is told which interpreter and what to do.
+  // (Workspace settings: the workbench watches the workspace folder for changes on disk.)
+  const settingsFile = path.join(WORKSPACE, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+  fs.writeFileSync(settingsFile, JSON.stringify({ 'tracecot.interpreter': BAD_PYTHON }, null, 2));
+  log(`tracecot.interpreter set to ${BAD_PYTHON} in ${settingsFile}`);
+  try {
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'the server did not start' }).first();
+    await toast.waitFor({ timeout: LONG });
+    const text = await toast.innerText();
+    log(`notification: ${JSON.stringify(text)}`);
+    const missing = includesAll(text, [`"${BAD_PYTHON}"`, 'tracecot.interpreter', 'Show log', 'Open settings']);
+    expect(missing.length === 0, `the notification lacks ${JSON.stringify(missing)}: ${JSON.stringify(text)}`);
+    // Said once: no other popup from the extension about the same failure.
+    const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+    const others = toasts.filter((t) => t.includes('tracecot') && !t.includes('the server did not start'));
+    expect(others.length === 0, `more notifications about it: ${JSON.stringify(others)}`);
+    const status = await page.locator('.statusbar-item', { hasText: 'tracecot' }).allInnerTexts();
+    expect(status.some((t) => t.includes('stopped')), `the status bar does not say stopped: ${JSON.stringify(status)}`);
+    await shot(page, '7-wrong-interpreter');
+  } finally {
+    fs.writeFileSync(settingsFile, '{}\n');
+  }
+  log('tracecot.interpreter restored');
+  await closeWidgets(page);
+  await page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear').first().click({ timeout: 3000 }).catch(() => {});
+  await checkServerReady(page);
+}
+
 // ------------------------------------------------------------------------------------- main
 async function main() {
-  for (const [k, v] of Object.entries({ E2E_URL: URL_, E2E_WORKSPACE: WORKSPACE, E2E_SHOTS: SHOTS })) {
+  const required = { E2E_URL: URL_, E2E_WORKSPACE: WORKSPACE, E2E_SHOTS: SHOTS, E2E_BAD_PYTHON: BAD_PYTHON };
+  for (const [k, v] of Object.entries(required)) {
     if (!v) throw new Error(`${k} is not set (run.sh sets it)`);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -244,6 +278,7 @@ async function main() {
     ['code lenses show verified runs', checkCodeLenses],
     ['Explain this run opens a verified narrative', checkExplainRun],
     ['What input gives this output? finds a verified input', checkFindInput],
+    ['a Python without tracecot is reported, then the server comes back', checkWrongInterpreter],
   ];
   let passed = 0;
   let failed = 0;

@@ -209,6 +209,7 @@ run_test() {
   local rc=0
   # A bound on the whole drive, far above its usual minute: every wait in it has its own limit.
   E2E_URL="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WORKSPACE" E2E_SHOTS="$E2E_DIR/shots" \
+    E2E_BAD_PYTHON="$CLIENT/test/fixtures/python_without_tracecot" \
     CHROMIUM="$CHROMIUM" NODE_PATH="$TOOLS/node_modules" \
     timeout -k 15 1200 node "$HERE/drive.js" 2>&1 | tee "$E2E_DIR/drive.log" || rc=$?
   if [ "$rc" -ne 0 ]; then

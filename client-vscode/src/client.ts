@@ -58,6 +58,12 @@ export function createLanguageClient(spec: LaunchSpec, events: ClientEvents, hoo
     outputChannel: hooks.output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     initializationOptions: spec.initializationOptions,
+    // A failed `initialize` is a start failure, which the extension reports with a hint: not
+    // the library's bare popup of the error message as well.
+    initializationFailedHandler: (error) => {
+      hooks.output.appendLine(`[tracecot] initialize failed: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    },
     // Sends workspace/didChangeConfiguration for `tracecot`; workspace/configuration is answered by default.
     synchronize: { configurationSection: 'tracecot' },
     errorHandler: {
@@ -106,7 +112,14 @@ export function createLanguageClient(spec: LaunchSpec, events: ClientEvents, hoo
   });
 
   return {
-    start: () => client.start(),
+    start: async () => {
+      await client.start();
+      // A server that exits during start-up does not make start() reject: the library drops
+      // its start promise when the connection closes. Report it as the start failure it is.
+      if (!client.isRunning()) {
+        throw new Error('the server exited during start-up; see the "tracecot" output');
+      }
+    },
     stop: async () => {
       if (client.needsStop()) await client.stop(2000);
     },
