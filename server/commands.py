@@ -93,7 +93,7 @@ def _resolve(svc: Service, a, need_args: bool = True):
         whole = None
         if fn.is_method:
             whole = example_from_call(fn, args)
-        elif args.startswith(fn.name.rsplit(".", 1)[-1] + "("):
+        elif args.startswith((fn.name.rsplit(".", 1)[-1] + "(", fn.name + "(")):
             parsed = args_of_call(args)
             whole = Example(fn.name, parsed[1]) if parsed is not None else None
         if whole is not None:             # the user typed the whole call

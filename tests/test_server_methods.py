@@ -283,9 +283,10 @@ async def test_explain_a_method_call(client: LanguageClient):
                             {"uri": client.uri, "runId": got["runId"]})
     assert again["title"] == got["title"]
     # arguments alone: the class needs none, so the method runs on Stack()
-    got = await H.command(client, "tracecot.server.explainRun",
-                          {"uri": client.uri, "function": "Stack.twice", "args": "4"})
-    assert got["title"] == "Stack.twice(4) → 8"
+    for args in ("4", "Stack.twice(4)"):           # a static method: arguments or the call
+        got = await H.command(client, "tracecot.server.explainRun",
+                              {"uri": client.uri, "function": "Stack.twice", "args": args})
+        assert got["title"] == "Stack.twice(4) → 8"
     got = await H.command(client, "tracecot.server.explainRun",
                           {"uri": client.uri, "function": "Stack.push", "args": "9"})
     assert got["title"] == "Stack().push(9) → None"

@@ -182,3 +182,12 @@ async def test_real_model_through_the_server(real: LanguageClient, real_workspac
     assert all(r["verdict"] in ("ok", "wrong", "unchecked") for r in got["reasoning"])
     print(f"predictOutput shout('ok'): {got['prediction']!r} verified={got['verified']}, "
           f"{len(got['reasoning'])} reasoning sentences")
+    # explainRun with the model ready: the verified narrative plus the model's reasoning,
+    # each sentence marked
+    got = await H.command(real, "tracecot.server.explainRun",
+                          {"uri": uri, "function": "shout", "args": "'yo'"}, timeout=300)
+    assert got["title"] == "shout('yo') → 'YO!'" and got["verified"] is True
+    assert isinstance(got.get("reasoning"), list), got.keys()
+    assert all(set(r) >= {"text", "verdict"} and r["verdict"] in ("ok", "wrong", "unchecked")
+               for r in got["reasoning"])
+    print("explainRun reasoning verdicts:", [r["verdict"] for r in got["reasoning"]])
