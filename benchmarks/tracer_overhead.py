@@ -6,8 +6,12 @@ sandbox latency.
 For every task (function `f`, its input as argument source):
   (a) plain   f(*args) in this process, timeit-style: best batch mean;
   (b) ours    tracecot's Recorder + SettraceBackend in this process, set up as tracer/child.py
-              does but without the fork: record, then export to the trace JSON (the work the
-              sandboxed child does for a run); "record only" is shown too;
+              does but without the fork: record, then export to the trace JSON text
+              (build_trace + dumps_trace: the work the sandboxed child does for a run before
+              writing to its pipe); "record only" is shown too. The static analysis of the
+              source (analyse_names: one AST walk for comprehension names, loop targets and
+              loops) is done once per function at set-up, like compiling it; the child does it
+              before the call too;
   (c) PySnooper  pysnooper.snoop(output=<null writer>, color=False), default depth (1);
   (d) snoop      snoop.Config(out=<null stream>, color=False).snoop, default depth (1);
   (e) sandbox    warm Sandbox().run (fork, trace, JSON back), one run at a time.

@@ -269,3 +269,14 @@ def test_mutation_through_an_alias_in_a_callee_is_seen_by_both_frames(sb):
     t = run_source(sb, src)
     muts = [(e.frame, e.name, e.aliases, render(e.value)) for e in t.events if e.kind == "mutate"]
     assert muts == [(1, "xs", None, "[1]"), (0, "a", ["b"], "[1]")]
+
+
+@pytest.mark.parametrize("python", [None] + OTHER_PYTHONS)
+def test_one_line_infinite_loop_hits_the_step_cap(python):
+    # 3.12+ gives one LINE event for a loop written on one line; backward jumps within the
+    # line count as steps, so the cap still stops it (it used to run into the hard timeout).
+    with Sandbox(python=python) as box:
+        t = run_source(box, "def f():\n    n = 0\n    while True: n += 1\n", max_steps=20_000,
+                       timeout=5)
+    assert t.status == "error" and t.error.kind == "step_limit", t.error
+    assert "line 3 ran" in t.error.message and t.steps > 20_000

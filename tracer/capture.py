@@ -35,7 +35,7 @@ import signal
 import sys
 import time
 import types
-from itertools import compress, count, islice
+from itertools import chain, compress, count, islice, repeat
 from operator import is_, is_not
 
 from .schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
@@ -53,6 +53,7 @@ _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _is_scalar = _SCALARS.__contains__
 
 _NOTHING = frozenset()
+_GONE = object()
 
 # Snapshot kinds (see `snapshot`).
 K_LIST, K_SET, K_DICT, K_BYTES, K_ENC = 1, 2, 3, 4, 5
@@ -64,14 +65,17 @@ class Snap(tuple):
     __slots__ = ()
 
 
-def _frozen(obj) -> bool:
-    """Scalars, and tuples of scalars: values that identity pins down completely."""
-    tp = type(obj)
-    return tp in _SCALARS or (tp is tuple and all(map(_is_scalar, map(type, obj))))
+_SCALARS_AND_TUPLE = _SCALARS | {tuple}
+_is_tuple = tuple.__instancecheck__
 
 
 def _all_frozen(items) -> bool:
-    return all(map(_is_scalar, map(type, items))) or all(map(_frozen, items))
+    """All scalars or tuples of scalars (checked in C, whatever the number of items)."""
+    if all(map(_is_scalar, map(type, items))):
+        return True
+    if not set(map(type, items)) <= _SCALARS_AND_TUPLE:
+        return False
+    return all(map(_is_scalar, map(type, chain.from_iterable(filter(_is_tuple, items)))))
 
 
 def snapshot(obj):
@@ -189,7 +193,11 @@ class Recorder:
         if recording:
             self.frames.append((fid, code, None if parent is None else parent.id, depth,
                                 call_line))
-            self.add((CALL, fid, code.co_firstlineno, code.co_qualname, state.snapshot_args(frame)))
+            events = self.events
+            events.append((CALL, fid, code.co_firstlineno, code.co_qualname,
+                           state.snapshot_args(frame)))
+            if len(events) >= self.cap:
+                self.add_limit_reached()
         else:
             self.frames.append(None)   # keeps ids aligned; dropped at export
         return state
@@ -281,7 +289,7 @@ class FrameState:
         self.recording = recording
         self.keys: tuple = ()                # names of the locals at the last look
         self.vals: tuple = ()                # their objects (kept alive: ids stay unique)
-        self.watch: list = []                # snapshot entries of mutable locals
+        self.watch: dict = {}                # id -> snapshot entry of a mutable local
         self.prev_line = None
         self.pending_exc = None              # (type name, line) raised, not yet caught
         self.marker = -fid - 1
@@ -307,7 +315,7 @@ class FrameState:
                     continue
                 token, entry = snapshot(obj)
                 if entry is not None:
-                    watch.append(entry)
+                    watch[id(obj)] = entry
                 out.append((name, token))
         return out
 
@@ -399,8 +407,9 @@ class FrameState:
 
     # ------------------------------------------------------------------ changes
     def rebound(self, loc, vals: tuple, line: int, arriving: int | None) -> None:
-        """Some local got another object (or a name appeared or went): BIND events, then a
-        look at the mutable ones. `line` just ran; `arriving` is about to run."""
+        """Some local got another object (or a name appeared or went): BIND events, and
+        MUTATE events for watched objects that changed too. `line` just ran; `arriving` is
+        about to run."""
         rec = self.rec
         keys = tuple(loc)
         pv = self.vals
@@ -408,8 +417,7 @@ class FrameState:
             idx = list(compress(count(), map(is_not, vals, pv)))
         else:
             old = dict(zip(self.keys, pv))
-            missing = object()
-            idx = [i for i, (k, v) in enumerate(zip(keys, vals)) if old.get(k, missing) is not v]
+            idx = [i for i, (k, v) in enumerate(zip(keys, vals)) if old.get(k, _GONE) is not v]
         target = rec.for_targets.get(line)
         if target is not None and target[1] == arriving:
             # A loop variable given the very same object again (small ints are shared) is
@@ -419,47 +427,57 @@ class FrameState:
                 idx = sorted(idx + extra)
         self.keys, self.vals = keys, vals
         hidden = self.hidden
+        watch = self.watch
+        before = len(watch)
+        fid = self.id
+        keep = rec._keep
         out = []
-        watch = None
+        fresh = None
         for i in idx:
             name = keys[i]
             if name in hidden or name[:1] == ".":
                 continue
             obj = vals[i]
-            if watch is None:
-                watch = {id(e[0]): e for e in self.watch}
-            entry = watch.get(id(obj))
-            if entry is not None and entry[0] is obj:
-                # Already watched under another name: its snapshot stays (a change since is
-                # still reported as a mutation).
-                token = _token_of(entry) if not changed(entry) else None
-                if token is None:
-                    token, new = snapshot(obj)
-                    watch[id(obj)] = new
-                rec._keep.append(obj)
-                out.append((i, (BIND, self.id, line, name, token, id(obj))))
+            if type(obj) in _IMMUTABLE:
+                out.append((i, (BIND, fid, line, name, obj, None)))
                 continue
-            token, entry = snapshot(obj)
-            if entry is not None:
-                watch[id(obj)] = entry
-            if entry is not None:
-                rec._keep.append(obj)
-            out.append((i, (BIND, self.id, line, name, token, None if entry is None else id(obj))))
-        if watch is not None:
-            live = {id(v) for v in vals}
-            self.watch = [e for k, e in watch.items() if k in live]
-        if self.watch:
-            muts = self._mutations(keys, vals, line, {i for i, _ in out})
+            oid = id(obj)
+            entry = watch.get(oid)
+            if entry is not None and entry[0] is obj:
+                # Already watched under another name: the snapshot stays, so a change since
+                # is still reported (as a mutation).
+                token = _token_of(entry) if not changed(entry) else snapshot(obj)[0]
+            else:
+                token, entry = snapshot(obj)
+                if entry is None:
+                    out.append((i, (BIND, fid, line, name, token, None)))
+                    continue
+                watch[oid] = entry
+                if fresh is None:
+                    fresh = set()
+                fresh.add(oid)
+            keep.append(obj)
+            out.append((i, (BIND, fid, line, name, token, oid)))
+        if before:
+            # Objects no longer named by any local are not watched any more.
+            if len(pv) != len(vals) or not watch.keys().isdisjoint(
+                    map(id, map(pv.__getitem__, idx))):
+                live = set(map(id, vals))
+                for oid in [oid for oid in watch if oid not in live]:
+                    del watch[oid]
+            muts = self._mutations(keys, vals, line, out, fresh)
             if muts:
                 out.extend(muts)
                 out.sort(key=_first)
-        add = rec.add
+        events = rec.events
         for _, ev in out:
-            add(ev)
+            events.append(ev)
+        if len(events) >= rec.cap:
+            rec.add_limit_reached()
 
     def mutated(self, loc, line: int) -> None:
         """No local was rebound: did a watched object change in place?"""
-        for obj, kind, n, items, vals in self.watch:
+        for obj, kind, n, items, vals in self.watch.values():
             if kind == K_LIST or kind == K_SET:
                 if len(obj) == n and all(map(is_, obj, items)):
                     continue
@@ -468,33 +486,45 @@ class FrameState:
             break
         else:
             return
-        keys, vals = self.keys, self.vals
-        muts = self._mutations(keys, vals, line, ())
-        add = self.rec.add
+        muts = self._mutations(self.keys, self.vals, line, None, None)
+        events = self.rec.events
         for _, ev in muts:
-            add(ev)
+            events.append(ev)
+        if len(events) >= self.rec.cap:
+            self.rec.add_limit_reached()
 
-    def _mutations(self, keys, vals, line, skip) -> list:
+    def _mutations(self, keys, vals, line, binds, fresh) -> list:
+        """MUTATE entries (with their first name's position) for watched objects that
+        changed; `binds`: the (position, BIND entry) pairs of this same line."""
         out = []
         hidden = self.hidden
-        for pos, entry in enumerate(self.watch):
-            if not changed(entry):
+        watch = self.watch
+        skip = None
+        for oid, entry in watch.items():      # values are replaced, never keys: safe
+            if fresh is not None and oid in fresh:
                 continue
-            obj = entry[0]
+            obj, kind, n, items, v = entry
+            if kind == K_LIST or kind == K_SET:
+                if len(obj) == n and all(map(is_, obj, items)):
+                    continue
+            elif not changed(entry):
+                continue
             token, new = snapshot(obj)
-            if new is None:      # cannot happen for a watched object; keep it watched anyway
+            if new is None:      # cannot happen for a watched object
                 continue
-            self.watch[pos] = new
-            names = [(i, k) for i, (k, v) in enumerate(zip(keys, vals))
-                     if v is obj and k not in hidden and k[:1] != "."]
-            names = [(i, k) for i, k in names if i not in skip] or names
+            watch[oid] = new
+            names = [(i, keys[i]) for i in compress(count(), map(is_, vals, repeat(obj)))
+                     if keys[i] not in hidden and keys[i][:1] != "."]
+            if binds and len(names) > 1:
+                if skip is None:
+                    skip = {i for i, _ in binds}
+                names = [(i, k) for i, k in names if i not in skip] or names
             if not names:
                 continue
-            first = names[0][0]
-            aliases = [k for _, k in names[1:]]
             self.rec._keep.append(obj)
-            out.append((first, (MUTATE, self.id, line, names[0][1], token, id(obj),
-                                aliases or None)))
+            aliases = [k for _, k in names[1:]]
+            out.append((names[0][0], (MUTATE, self.id, line, names[0][1], token, oid,
+                                      aliases or None)))
         return out
 
     def caught(self, lineno: int) -> None:
@@ -515,12 +545,19 @@ class FrameState:
     def returned(self, frame, value, lineno: int) -> None:
         rec = self.rec
         if self.recording:
-            self.diff(frame, lineno)
+            loc = frame.f_locals
+            vals = tuple(loc.values())
+            pv = self.vals
+            if len(vals) != len(pv) or not all(map(is_, vals, pv)):
+                self.rebound(loc, vals, lineno, None)
+            elif self.watch:
+                self.mutated(loc, lineno)
             if self.pending_exc is not None:
                 rec.add((PROPAGATE, self.id, lineno, self.pending_exc[0]))
             else:
-                rec.add((RETURN, self.id, lineno, value_token(value)))
-        rec.leave(frame)
+                rec.add((RETURN, self.id, lineno,
+                         value if type(value) in _IMMUTABLE else snapshot(value)[0]))
+        rec.states.pop(id(frame), None)
 
     def yielded(self, frame, value, lineno: int) -> None:
         if self.recording:
@@ -618,17 +655,23 @@ class SettraceBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
-        self._dog = Watchdog(rec, self._rearm)
+        self._dog = None
 
     def install(self, sys_settrace) -> None:
         self._settrace = sys_settrace
-        self.rec.watchdog = self._dog.arm
+        self.rec.watchdog = self._start_watchdog
         sys_settrace(self._global)
 
     def uninstall(self) -> None:
         self._settrace(None)
         self.rec.watchdog = None
-        self._dog.disarm()
+        if self._dog is not None:
+            self._dog.disarm()
+
+    def _start_watchdog(self) -> None:
+        """Only runs longer than a few steps get a watchdog (short ones pay nothing)."""
+        self._dog = Watchdog(self.rec, self._rearm)
+        self._dog.arm()
 
     def _rearm(self) -> None:
         if sys.gettrace() is None:       # dropped by the interpreter: trace again

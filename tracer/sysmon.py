@@ -41,12 +41,12 @@ class MonitoringBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
-        self._dog = Watchdog(rec)        # the deadline only: monitoring is never dropped
+        self._dog = None                 # a Watchdog, for the deadline only, once needed
 
     def install(self, _sys_settrace=None) -> None:
         E = _E
         _use_tool_id(TOOL_ID, "tracecot")
-        self.rec.watchdog = self._dog.arm
+        self.rec.watchdog = self._start_watchdog
         callbacks = {
             E.PY_START: self._start, E.PY_RESUME: self._start, E.LINE: self._line,
             E.PY_RETURN: self._return, E.PY_YIELD: self._yield, E.RAISE: self._raise,
@@ -67,12 +67,17 @@ class MonitoringBackend:
 
     def uninstall(self) -> None:
         self.rec.watchdog = None
-        self._dog.disarm()
+        if self._dog is not None:
+            self._dog.disarm()
         _set_events(TOOL_ID, 0)
         for code in self.codes:
             if code.co_name != "<module>":
                 _set_local_events(TOOL_ID, code, 0)
         _free_tool_id(TOOL_ID)
+
+    def _start_watchdog(self) -> None:
+        self._dog = Watchdog(self.rec)   # monitoring is never dropped: no re-arm needed
+        self._dog.arm()
 
     def _state(self, frame):
         st = self.rec.states.get(id(frame))

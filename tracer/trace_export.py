@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import ast
 import json
+from collections import Counter
 from json.encoder import encode_basestring as _jstr
 
 from .capture import K_BYTES, K_DICT, K_LIST, K_SET, Snap
-from .schema import BIND, CALL, CAUGHT, LINE, LOOP, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
+from .schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
 from .values import TRACE_LIMITS, encode
 
 _ITEMS = TRACE_LIMITS.items
@@ -37,6 +38,7 @@ class ForTargets(dict):
     """{for header line: (target names, first body line)}, plus, found by the same walk, the
     module's loops (`.loops`) and the hidden comprehension names per function (`.hidden`)."""
     loops: list
+    loop_index: "LoopIndex"
     hidden: dict
 
 
@@ -95,6 +97,7 @@ def analyse_names(tree) -> tuple[frozenset, ForTargets]:
                 hidden[first] = hidden.get(first, frozenset()) | names
     loops.sort(key=lambda x: x["line"])
     targets.loops = loops
+    targets.loop_index = LoopIndex(loops)
     targets.hidden = hidden
     return frozenset().union(*hidden.values()), targets
 
@@ -114,14 +117,15 @@ def find_loops(tree) -> list[dict]:
     return analyse_names(tree)[1].loops
 
 
-class _LoopIndex:
-    """What export needs to know about loops, per body line."""
-    __slots__ = ("by_body", "span", "nested", "json")
+class LoopIndex:
+    """What export needs to know about loops: built with the static analysis (before the
+    call), not at export."""
+    __slots__ = ("by_body", "span", "nested")
 
     def __init__(self, loops: list[dict]):
         self.by_body = {lp["body_start"]: lp["line"] for lp in loops
                         if lp["body_start"] != lp["line"]}
-        self.span = {lp["line"]: (lp["line"], lp["end_line"]) for lp in loops}
+        self.span = {lp["line"]: range(lp["line"], lp["end_line"] + 1) for lp in loops}
         # A loop whose body starts with another loop: that header line runs once per inner
         # iteration too, so only an arrival from outside the inner loop starts an iteration.
         inner = {lp["line"]: lp for lp in loops}
@@ -129,22 +133,13 @@ class _LoopIndex:
         for lp in loops:
             il = inner.get(lp["body_start"])
             if il is not None and il is not lp:
-                self.nested[lp["line"]] = (il["body_start"], il["end_line"])
-        self.json = json.dumps(loops, separators=(",", ":"))
+                self.nested[lp["line"]] = range(il["body_start"], il["end_line"] + 1)
 
 
-_index_cache: dict = {}
-
-
-def _loop_index(loops: list[dict]) -> _LoopIndex:
-    key = id(loops)
-    hit = _index_cache.get(key)
-    if hit is not None and hit[0] is loops:
-        return hit[1]
-    index = _LoopIndex(loops)
-    if len(_index_cache) > 64:
-        _index_cache.clear()
-    _index_cache[key] = (loops, index)
+def _loop_index(rec, loops: list[dict]) -> LoopIndex:
+    index = getattr(rec.for_targets, "loop_index", None)
+    if index is None or rec.loops is not loops:
+        index = LoopIndex(loops)
     return index
 
 
@@ -304,64 +299,65 @@ def _name_j(s: str) -> str:
 
 # ---------------------------------------------------------------------- events
 
+_LINE_FMT = '{"kind":"line","frame":%d,"line":%%d}'
+_LOOP_FMT = '{"kind":"loop","frame":%d,"line":%d,"iteration":%d}'
+_BIND_FMT = '{"kind":"%s","frame":%d,"line":%d,"name":%s,"value":%s%s}'
+_is_int = int.__instancecheck__
+
+
 def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
     """(events as JSON texts, cut at the event cap?, line counts)."""
-    index = _loop_index(loops)
+    index = _loop_index(rec, loops)
     by_body, span, nested = index.by_body, index.span, index.nested
+    raw = rec.events
     cap = rec.max_events
+    # Each raw entry but a frame marker is one event, plus at most one LOOP per LINE: only a
+    # long recording can reach the cap, and only then is it checked per entry.
+    check = 2 * len(raw) > cap
     val = _Values()
     out: list[str] = []
     append = out.append
-    counts = dict(rec.extra_counts)
     refs: dict = {}
     last_value: dict = {}          # (frame, ref) -> JSON of its last BIND/MUTATE value
-    active: dict = {}              # frame -> {loop header: iterations so far}
-    last_line: dict = {}           # frame -> its previous LINE
+    frames_state: dict = {}        # frame -> (its loop counters, its previous LINE)
+    counters: dict = {}            # loop header -> iterations so far (current frame)
+    prev = None                    # previous LINE of the current frame
     pend: list[str] = []           # BIND/MUTATE of the last diff, not yet written
     pend_at = None                 # (frame, line) of `pend`
     cur = 0
-    line_prefix = '{"kind":"line","frame":0,"line":'
+    line_fmt = _LINE_FMT % 0
     cut = False
-    for x in rec.events:
-        if len(out) + len(pend) >= cap:
+    for x in raw:
+        if check and len(out) + len(pend) >= cap:
             cut = True
             break
         try:
             if type(x) is int:
                 if x < 0:
+                    frames_state[cur] = (counters, prev)
                     cur = -x - 1
-                    line_prefix = '{"kind":"line","frame":%d,"line":' % cur
+                    counters, prev = frames_state.get(cur) or ({}, None)
+                    line_fmt = _LINE_FMT % cur
                     continue
-                counts[x] = counts.get(x, 0) + 1
-                counters = active.get(cur)
-                if counters:
-                    for h in [h for h in counters if not span[h][0] <= x <= span[h][1]]:
-                        del counters[h]
-                header = by_body.get(x)
-                if header is not None:
-                    inner = nested.get(header)
-                    prev = last_line.get(cur)
-                    if inner is None or prev is None or not inner[0] <= prev <= inner[1]:
-                        if counters is None:
-                            counters = active[cur] = {}
-                        n = counters[header] = counters.get(header, 0) + 1
-                        loop_j = '{"kind":"loop","frame":%d,"line":%d,"iteration":%d}' % (
-                            cur, header, n)
-                        if pend and pend_at == (cur, header):
-                            append(loop_j)
-                        else:
-                            if pend:
+                if by_body:
+                    if counters:
+                        for h in [h for h in counters if x not in span[h]]:
+                            del counters[h]
+                    header = by_body.get(x)
+                    if header is not None:
+                        inner = nested.get(header)
+                        if inner is None or prev is None or prev not in inner:
+                            n = counters[header] = counters.get(header, 0) + 1
+                            loop_j = _LOOP_FMT % (cur, header, n)
+                            if pend and pend_at != (cur, header):
                                 out.extend(pend)
+                                pend.clear()
                             append(loop_j)
-                        if pend:
-                            if pend_at == (cur, header):
-                                out.extend(pend)
-                            pend.clear()
                 if pend:
                     out.extend(pend)
                     pend.clear()
-                last_line[cur] = x
-                append(line_prefix + "%d}" % x)
+                prev = x
+                append(line_fmt % x)
                 continue
             kind = x[0]
             if kind == BIND or kind == MUTATE:
@@ -384,8 +380,7 @@ def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
                     out.extend(pend)
                     pend.clear()
                 pend_at = (fid, line)
-                pend.append('{"kind":"%s","frame":%d,"line":%d,"name":%s,"value":%s%s}' % (
-                    kind, fid, line, _name_j(name), vj, tail))
+                pend.append(_BIND_FMT % (kind, fid, line, _name_j(name), vj, tail))
                 continue
             if pend:
                 out.extend(pend)
@@ -418,23 +413,12 @@ def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
     if len(out) > cap:
         del out[cap:]
         cut = True
-    if cut:   # lines past the cut still ran
-        for x in rec.events[_consumed(rec.events, out):]:
-            if type(x) is int and x > 0:
-                counts[x] = counts.get(x, 0) + 1
+    # Every LINE entry is one run of its line (repeats and unrecorded runs are extra_counts).
+    counts = dict(rec.extra_counts)
+    for line, n in Counter(filter(_is_int, raw)).items():
+        if line > 0:
+            counts[line] = counts.get(line, 0) + n
     return out, cut, counts
-
-
-def _consumed(events, out) -> int:
-    """Index of the first raw entry whose lines were not counted (cut runs only: slow path)."""
-    lines_out = sum(1 for e in out if e.startswith('{"kind":"line"'))
-    seen = 0
-    for i, x in enumerate(events):
-        if type(x) is int and x > 0:
-            if seen == lines_out:
-                return i
-            seen += 1
-    return len(events)
 
 
 def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
@@ -494,6 +478,7 @@ HOT_LINE_RUNS = 10_000
 def hottest_line_message(line_counts: dict[int, int]) -> str:
     if not line_counts:
         return ""
-    line, n = max(line_counts.items(), key=lambda kv: kv[1])
+    # Ties (a loop's header and body run equally often) go to the first line: the header.
+    line, n = max(line_counts.items(), key=lambda kv: (kv[1], -kv[0]))
     hint = ": likely an infinite loop" if n >= HOT_LINE_RUNS else ""
     return f"line {line} ran {_human_count(n)}{hint}"
