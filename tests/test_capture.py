@@ -280,3 +280,41 @@ def test_one_line_infinite_loop_hits_the_step_cap(python):
                        timeout=5)
     assert t.status == "error" and t.error.kind == "step_limit", t.error
     assert "line 3 ran" in t.error.message and t.steps > 20_000
+
+
+def test_snapshots_export_exactly_what_the_encoder_gives():
+    """What the hot path keeps of a container (a bounded identity snapshot) is written at
+    export exactly as values.encode writes the live object: lists, dicts, sets (sorted or
+    not, cut or not), bytearrays and tuples around the item and string bounds."""
+    import json
+    import random
+    from tracecot.tracer.capture import snapshot
+    from tracecot.tracer.trace_export import _Values
+    from tracecot.tracer.values import encode
+
+    rnd = random.Random(1)
+    scalars = [lambda: rnd.randint(-5, 5), lambda: rnd.randint(-2**60, 2**60), rnd.random,
+               lambda: rnd.choice(["a", "x" * 250, "é\u2028\"\\", ""]), lambda: None,
+               lambda: True, lambda: b"by", lambda: 1j, lambda: -0.0, lambda: (1, "a"), tuple]
+
+    def scalar():
+        return rnd.choice(scalars)()
+
+    def key():
+        return rnd.choice([rnd.randint(0, 10**6), str(rnd.random())])
+
+    makers = {
+        "list": lambda n: [scalar() for _ in range(n)],
+        "tuple": lambda n: tuple(scalar() for _ in range(min(n, 40))),
+        "dict": lambda n: {key(): scalar() for _ in range(n)},
+        "set": lambda n: {key() for _ in range(n)},
+        "set of ints": lambda n: {rnd.randint(-10**6, 10**6) for _ in range(n)},
+        "set of floats": lambda n: {rnd.random() for _ in range(n)},
+        "bytearray": lambda n: bytearray(rnd.getrandbits(8) for _ in range(n)),
+    }
+    write = _Values()
+    for _ in range(1500):
+        kind = rnd.choice(sorted(makers))
+        value = makers[kind](rnd.choice([0, 1, 29, 30, 31, 250, 301, 400]))
+        token = snapshot(value)[0]
+        assert json.loads(write(token)) == json.loads(json.dumps(encode(value))), kind

@@ -66,6 +66,7 @@ class Snap(tuple):
 
 
 _SCALARS_AND_TUPLE = _SCALARS | {tuple}
+_SORTABLE = ({int}, {str})       # sets the encoder sorts whole, whatever their size
 _is_tuple = tuple.__instancecheck__
 
 
@@ -94,9 +95,12 @@ def snapshot(obj):
             return obj, None
     elif tp is list or tp is set:
         n = len(obj)
-        items = tuple(obj) if (n <= _ITEMS or (tp is set and n <= 10 * _ITEMS)) \
-            else tuple(islice(obj, _ITEMS))
-        if _all_frozen(items):
+        # A set's encoding shows its smallest items, wherever they are: all of it is kept.
+        items = tuple(obj) if (n <= _ITEMS or tp is set) else tuple(islice(obj, _ITEMS))
+        # (A big set of mixed types is encoded from its first items in its own iteration
+        # order, which a rebuilt set would not have: those are encoded here, below.)
+        if _all_frozen(items) and (tp is list or n <= 10 * _ITEMS
+                                   or set(map(type, items)) in _SORTABLE):
             kind = K_LIST if tp is list else K_SET
             return Snap((kind, n, items)), [obj, kind, n, items, None]
     elif tp is dict:
