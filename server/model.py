@@ -123,7 +123,18 @@ class ModelService:
     async def _call(self, method: str, **params) -> list[dict]:
         worker = await self.ready()
         try:
-            fut = worker.request(method, params)
+            # The worker's lock is shared with its watchdog and reader threads: sending is
+            # done from a thread too, so the event loop never waits for it.
+            sending = asyncio.get_running_loop().run_in_executor(
+                None, worker.request, method, params)
+            fut = await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            def sent(f):             # cancelled while sending: cancel it once it is sent
+                if not f.cancelled() and f.exception() is None:
+                    threading.Thread(target=_cancel, args=(worker, f.result().request_id),
+                                     daemon=True).start()
+            sending.add_done_callback(sent)
+            raise
         except Exception as e:  # noqa: BLE001 - e.g. closed by a settings change meanwhile
             raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e
         try:
