@@ -568,3 +568,26 @@ def test_arguments_evaluation_is_bounded_and_described_without_user_code(sb):
             return a
         """, args="1, 2, 3")
     assert_error(t, "arity", "f(a, b=", "Default()")
+
+
+def test_user_module_is_a_registered_module(sb):
+    """Dataclasses, enums and typing look a class's module up in sys.modules."""
+    src = textwrap.dedent("""\
+        import dataclasses, enum, typing
+
+        @dataclasses.dataclass
+        class Point:
+            x: int
+            y: int = 0
+
+        class Colour(enum.Enum):
+            RED = 1
+
+        def f(a: int) -> typing.List[int]:
+            p = Point(a)
+            hints = typing.get_type_hints(f)
+            return [p.x, p.y, Colour.RED.value, len(hints)]
+        """)
+    t = sb.run(RunRequest(function="f", args="3", source=src))
+    assert t.status == "returned", t.error
+    assert render(t.result) == "[3, 0, 1, 2]"

@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import types
 
 from . import guards
 from .capture import Recorder, SettraceBackend
@@ -364,8 +365,13 @@ def _main(run: _Run, tmpdir: str) -> None:
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)
-    namespace = {"__name__": "__tracecot_user__", "__file__": filename,
-                 "__builtins__": builtins}
+    # A real module registered in sys.modules: dataclasses, typing.get_type_hints, enum and
+    # pickle-style lookups all resolve a class's module by name.
+    module = types.ModuleType("__tracecot_user__")
+    module.__file__ = filename
+    module.__builtins__ = builtins
+    sys.modules["__tracecot_user__"] = module
+    namespace = module.__dict__
     if req.get("path"):
         sys.path.insert(0, os.path.dirname(os.path.abspath(req["path"])))
     sys.stdout, sys.stderr = _Stream(run, "stdout"), _Stream(run, "stderr")
