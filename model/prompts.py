@@ -79,11 +79,61 @@ def _chat(rules: str, example_q: str, example_a: str, task_q: str) -> tuple[dict
             {"role": "user", "content": f"{rules}\n\n{task_q}"})
 
 
+def focus_source(code: str, function: str) -> str:
+    """The part of a module the model needs to see for `function`: its definition and the
+    top-level statements it uses (imports, other functions and classes, constants), followed
+    transitively, in source order. A small model asked about one function of a long file
+    otherwise answers about another one. The verifying run always uses the whole file."""
+    import ast
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    provides: dict[str, list[int]] = {}
+    for i, node in enumerate(tree.body):
+        for name in _defined_names(node):
+            provides.setdefault(name, []).append(i)
+    root = function.split(".")[0]
+    if root not in provides:
+        return code
+    keep: set[int] = set()
+    todo = [root]
+    while todo:
+        for i in provides.get(todo.pop(), []):
+            if i not in keep:
+                keep.add(i)
+                todo += [n.id for n in ast.walk(tree.body[i]) if isinstance(n, ast.Name)]
+                todo += [n.attr for n in ast.walk(tree.body[i]) if isinstance(n, ast.Attribute)]
+    dropped = [node for i, node in enumerate(tree.body) if i not in keep]
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+               for n in dropped):
+        return code       # a one-function file (CruxEval's kind) is shown exactly as written
+    lines = code.splitlines()
+    parts = []
+    for i in sorted(keep):
+        node = tree.body[i]
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        parts.append("\n".join(lines[start - 1:node.end_lineno]))
+    return "\n\n".join(parts)
+
+
+def _defined_names(node) -> list[str]:
+    import ast
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
 def output_prompt(code: str, function: str, args: str, mode: str = "direct") -> PromptSpec:
     """Predict `function(args)`'s return value."""
     ex_call, call = call_text("f", EXAMPLE_ARGS), call_text(function, args)
     ex_q = _task(EXAMPLE_CODE, f"assert {ex_call} == ??")
-    task_q = _task(code, f"assert {call} == ??")
+    task_q = _task(focus_source(code, function), f"assert {call} == ??")
     ex_answer = f"[ANSWER]\nassert {ex_call} == {EXAMPLE_OUTPUT}\n[/ANSWER]"
     if mode == "direct":
         return PromptSpec(_chat(DIRECT_OUTPUT_RULES, ex_q, ex_answer, task_q),
@@ -98,7 +148,7 @@ def output_prompt(code: str, function: str, args: str, mode: str = "direct") -> 
 def input_prompt(code: str, function: str, output: str, mode: str = "direct") -> PromptSpec:
     """Predict arguments for which `function` returns `output`."""
     ex_q = _task(EXAMPLE_CODE, f"assert f(??) == {EXAMPLE_OUTPUT}")
-    task_q = _task(code, f"assert {function}(??) == {output}")
+    task_q = _task(focus_source(code, function), f"assert {function}(??) == {output}")
     ex_answer = f"[ANSWER]\nassert f({EXAMPLE_ARGS}) == {EXAMPLE_OUTPUT}\n[/ANSWER]"
     if mode == "direct":
         return PromptSpec(_chat(DIRECT_INPUT_RULES, ex_q, ex_answer, task_q),

@@ -200,3 +200,21 @@ def test_prediction_json_round_trip_and_sandbox_failure():
     assert not p.verified and "sandbox down" in p.error and p.prediction == "[3, 2, 1]"
     p.verdicts = [SentenceVerdict("s", "ok")]
     assert Prediction.from_json(json.loads(json.dumps(p.to_json()))) == p
+
+
+def test_prompt_shows_the_function_and_what_it_uses_not_the_rest_of_the_file():
+    from tracecot.model.prompts import focus_source, output_prompt
+    module = ("import math\nK = 3\n\ndef helper(x):\n    return x * K\n\n"
+              "def other():\n    return 'SHOOT'\n\n"
+              "class A:\n    def m(self):\n        return helper(2) + math.floor(1.5)\n\n"
+              "def same(n):\n    return A().m() + n\n")
+    shown = focus_source(module, "same")
+    assert "SHOOT" not in shown and "def other" not in shown
+    for kept in ("import math", "K = 3", "def helper", "class A", "def same"):
+        assert kept in shown
+    assert focus_source(module, "A.m").startswith("import math")
+    assert "SHOOT" not in str(output_prompt(module, "same", "5").messages)
+    # A one-function file is shown exactly as written (CruxEval prompts stay CruxEval's).
+    crux = "xs = [1, 2]\ndef f(a):\n    return a\n"
+    assert focus_source(crux, "f") == crux
+    assert focus_source("def f(:\n", "f") == "def f(:\n"
