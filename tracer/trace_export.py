@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections import Counter
+from collections import _count_elements  # the C helper behind Counter
 from json.encoder import encode_basestring as _jstr
 
 from .capture import K_BYTES, K_DICT, K_LIST, K_SET, Snap
@@ -120,9 +120,10 @@ def find_loops(tree) -> list[dict]:
 class LoopIndex:
     """What export needs to know about loops: built with the static analysis (before the
     call), not at export."""
-    __slots__ = ("by_body", "span", "nested")
+    __slots__ = ("by_body", "span", "nested", "json")
 
     def __init__(self, loops: list[dict]):
+        self.json = dumps(loops)
         self.by_body = {lp["body_start"]: lp["line"] for lp in loops
                         if lp["body_start"] != lp["line"]}
         self.span = {lp["line"]: range(lp["line"], lp["end_line"] + 1) for lp in loops}
@@ -415,15 +416,26 @@ def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
         cut = True
     # Every LINE entry is one run of its line (repeats and unrecorded runs are extra_counts).
     counts = dict(rec.extra_counts)
-    for line, n in Counter(filter(_is_int, raw)).items():
-        if line > 0:
-            counts[line] = counts.get(line, 0) + n
+    _count_elements(counts, filter(_is_int, raw))      # in C; markers (< 0) dropped below
+    for marker in [k for k in counts if k < 0]:
+        del counts[marker]
     return out, cut, counts
 
 
+class RawJSON(str):
+    """A value of the trace dict that build_trace wrote as JSON text already: dumps_trace
+    puts it in as it is."""
+    __slots__ = ()
+
+
+_FRAME_FMT = '{"id":%d,"function":%s,"parent":%s,"depth":%d,"def_line":%d,"call_line":%s,' \
+    '"kind":"%s"}'
+
+
 def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
-    """Fill `data` (the trace JSON) from the recorder. Events are JSON texts already: write
-    `data` with `dumps_trace`."""
+    """Fill `data` (the trace JSON) from the recorder. Events (a list of JSON texts), frames,
+    loops, lines and line counts (RawJSON) are JSON text already: write `data` with
+    `dumps_trace`."""
     loops = rec.loops if rec.loops is not None else find_loops(tree)
     events, cut, counts = export_events(rec, loops)
     frames = []
@@ -434,31 +446,42 @@ def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
         fid, code, parent, depth, call_line = f
         kind = ("generator" if code.co_flags & 0x20 else
                 "lambda" if code.co_name == "<lambda>" else "function")
-        frames.append({"id": fid, "function": code.co_qualname, "parent": parent,
-                       "depth": depth, "def_line": code.co_firstlineno,
-                       "call_line": call_line, "kind": kind})
+        frames.append(_FRAME_FMT % (fid, _name_j(code.co_qualname),
+                                    "null" if parent is None else parent, depth,
+                                    code.co_firstlineno,
+                                    "null" if call_line is None else call_line, kind))
         used.add(code.co_firstlineno)
     # Lines of non-LINE events (raise, return...) are lines that ran, so already in `counts`,
     # except for the rare event past a cut; the parsing side tolerates a missing line.
-    data["frames"] = frames
+    data["frames"] = RawJSON("[" + ",".join(frames) + "]")
     data["events"] = events
-    data["loops"] = loops
+    index = _loop_index(rec, loops)
+    data["loops"] = RawJSON(index.json if index.json is not None else dumps(loops))
     n_lines = len(source_lines)
-    data["lines"] = {str(n): source_lines[n - 1] for n in sorted(used) if 0 < n <= n_lines}
-    data["line_counts"] = {str(k): v for k, v in sorted(counts.items())}
+    data["lines"] = RawJSON("{" + ",".join(['"%d":%s' % (n, _jstr(source_lines[n - 1]))
+                                            for n in sorted(used) if 0 < n <= n_lines]) + "}")
+    data["line_counts"] = RawJSON("{" + ",".join(map('"%d":%d'.__mod__, sorted(counts.items())))
+                                  + "}")
     data["steps"] = rec.steps
     data["truncated"] = (not rec.recording) or cut
 
 
 def dumps_trace(data: dict) -> str:
     """The trace as one JSON text: like json.dumps(data, ensure_ascii=False,
-    separators=(",", ":")), with events that build_trace wrote as JSON texts spliced in."""
-    events = data.get("events")
-    if not events or type(events[0]) is not str:
+    separators=(",", ":")), with what build_trace wrote as JSON text (events, RawJSON values)
+    put in as it is."""
+    rest, raw = {}, []
+    for k, v in data.items():
+        if type(v) is RawJSON:
+            raw.append('"%s":%s' % (k, v))
+        elif k == "events" and v and type(v[0]) is str:
+            raw.append('"events":[' + ",".join(v) + "]")
+        else:
+            rest[k] = v
+    if not raw:
         return dumps(data)
-    rest = {k: v for k, v in data.items() if k != "events"}
     head = dumps(rest)
-    return head[:-1] + ("," if rest else "") + '"events":[' + ",".join(events) + "]}"
+    return head[:-1] + ("," if rest else "") + ",".join(raw) + "}"
 
 
 def _human_count(n: int) -> str:
