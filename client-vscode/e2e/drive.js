@@ -191,6 +191,14 @@ async function checkExplainRun(page) {
   expect(badgeText.includes('✓ Verified by running the code'), `panel badge: ${JSON.stringify(badgeText)}`);
   const missing = includesAll(body, ['histogram([1, 1, 3, 1, 2])', 'counts', '[(1, 3), (3, 1), (2, 1)]']);
   expect(missing.length === 0, `the panel lacks ${JSON.stringify(missing)}: ${JSON.stringify(body)}`);
+  // Markdown is rendered, not shown: no literal ** or backticks (none of this run's values
+  // holds one), and the steps show their code spans as code.
+  for (const marker of ['**', '`']) {
+    const at = body.indexOf(marker);
+    expect(at < 0, `literal ${marker} in the panel: ${JSON.stringify(body.slice(Math.max(0, at - 80), at + 80))}`);
+  }
+  const stepCode = await doc.locator('li.step .text code').count();
+  expect(stepCode > 0, 'the steps show no code spans');
   await shot(page, '3-explain-run');
   // Back to the source editor for the next check.
   await page.locator('.tabs-container .tab', { hasText: FILE }).first().click();

@@ -50,22 +50,67 @@ export function contentSecurityPolicy(nonce: string): string {
   ].join('; ');
 }
 
-/** Inline markdown on already-escaped text: `code`, **bold**, *italic*. Links keep their text only. */
-function inline(escaped: string): string {
-  return escaped
-    .split(/(`[^`]*`)/)
-    .map((part, i) => {
-      if (i % 2 === 1) {
-        return `<code>${part.slice(1, -1)}</code>`;
-      }
-      return part
-        .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-        .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-        .replace(/__([^_]+)__/g, '<strong>$1</strong>')
-        .replace(/(^|[^*\w])\*([^*\s][^*]*)\*(?!\w)/g, '$1<em>$2</em>')
-        .replace(/(^|[^_\w])_([^_\s][^_]*)_(?!\w)/g, '$1<em>$2</em>');
-    })
-    .join('');
+/** Marks a protected piece (code span, escaped character) while emphasis is matched. */
+const HOLD_OPEN = '\uE000';
+const HOLD_CLOSE = '\uE001';
+const HOLD = /\uE000(\d+)\uE001/g;
+
+/** ASCII punctuation a backslash may escape (CommonMark). */
+const ESCAPABLE = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/;
+
+/**
+ * Inline Markdown on already-escaped text: code spans (any number of
+ * backticks, as the server writes them around values that hold backticks),
+ * **bold**, *italic*, backslash escapes; links keep their text only.
+ * Emphasis may enclose code spans (`**Run of `f(x)`**`); nothing inside a
+ * code span is interpreted. Only `<code>`, `<strong>` and `<em>` are produced,
+ * so the result is as safe as its escaped input.
+ */
+export function inline(escaped: string): string {
+  const held: string[] = [];
+  const hold = (html: string): string => `${HOLD_OPEN}${held.push(html) - 1}${HOLD_CLOSE}`;
+  const text = escaped.replace(/[\uE000\uE001]/g, '\uFFFD');
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] ?? '';
+    if (c === '\\' && ESCAPABLE.test(text[i + 1] ?? '')) {
+      out += hold(text[i + 1] ?? '');
+      i += 2;
+      continue;
+    }
+    if (c !== '`') {
+      out += c;
+      i++;
+      continue;
+    }
+    let n = 0;
+    while (text[i + n] === '`') {
+      n++;
+    }
+    // The span closes at the next run of exactly n backticks.
+    const close = new RegExp(`(?<!\`)\`{${n}}(?!\`)`, 'g');
+    close.lastIndex = i + n;
+    const end = close.exec(text);
+    if (end === null) {
+      out += text.slice(i, i + n);
+      i += n;
+      continue;
+    }
+    let code = text.slice(i + n, end.index).replace(/\n/g, ' ');
+    if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') {
+      code = code.slice(1, -1);
+    }
+    out += hold(`<code>${code}</code>`);
+    i = end.index + n;
+  }
+  return out
+    .replace(/\[([^\]]+)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
+    .replace(/\*\*(?=[^\s*])((?:[^*]|\*(?!\*))*?[^\s*])\*\*/g, '<strong>$1</strong>')
+    .replace(/__(?=[^\s_])((?:[^_]|_(?!_))*?[^\s_])__/g, '<strong>$1</strong>')
+    .replace(/(^|[^*\w])\*([^*\s](?:[^*]*[^*\s])?)\*(?!\w)/g, '$1<em>$2</em>')
+    .replace(/(^|[^_\w])_([^_\s](?:[^_]*[^_\s])?)_(?!\w)/g, '$1<em>$2</em>')
+    .replace(HOLD, (_, k: string) => held[Number(k)] ?? '');
 }
 
 /**
@@ -205,7 +250,7 @@ function renderNodes(nodes: readonly StepNode[]): string {
   const items = nodes.map((node) => {
     const s = node.step;
     const depth = Math.min(s.depth, 8);
-    const row = `${mark(s.verified)}${lineBadge(s.line)}<span class="text">${escapeHtml(s.text)}</span>`;
+    const row = `${mark(s.verified)}${lineBadge(s.line)}<span class="text">${inline(escapeHtml(s.text))}</span>`;
     if (node.loop) {
       const open = countNodes(node.children) <= 50 ? ' open' : '';
       return (

@@ -4,6 +4,7 @@ import {
   buildStepTree,
   contentSecurityPolicy,
   escapeHtml,
+  inline,
   makeNonce,
   MAX_STEPS,
   parseWebviewMessage,
@@ -164,6 +165,113 @@ describe('renderMarkdown', () => {
     const out = renderMarkdown('1. first\n2. *second*\n\n> note');
     assert.match(out, /<ol>\n<li>first<\/li>\n<li><em>second<\/em><\/li>\n<\/ol>/);
     assert.match(out, /<blockquote>note<\/blockquote>/);
+  });
+});
+
+/** The text of the page with tags removed, as a reader sees it (entities left as they are). */
+function visible(html: string): string {
+  return html
+    .replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, '')
+    .replace(/<title>[\s\S]*?<\/title>/i, '')
+    .replace(/<[^>]*>/g, '');
+}
+
+describe('Markdown from the server', () => {
+  // What the server sends for "Explain this run": the narrative's header is bold around a
+  // code span, steps carry code spans, bold numbers and italic line notes.
+  const explained: ExplainAnswer = {
+    title: 'histogram([1, 1, 3]) → [(1, 2), (3, 1)]',
+    markdown:
+      '**Run of `histogram([1, 1, 3])`** — ✓ verified: 3/3 claims checked against a fresh run\n\n' +
+      '- **1.** `histogram` is called with `values = [1, 1, 3]`. ✓\n' +
+      '  - **2.** Line 10: `counts = {}` sets `counts` to `{}`. ✓\n\n' +
+      'So `histogram([1, 1, 3])` returns `[(1, 2), (3, 1)]`. ✓',
+    verified: true,
+    steps: [
+      step(0, '`histogram` is called with `values = [1, 1, 3]`.'),
+      step(1, 'Line 14: `pairs.sort(key=lambda p: -p[1])` calls the lambda: `p = (1, 3)` → `-3`.'),
+      step(2, 'Loop: the loop `for v in values:` runs **3** times *(line 11)*.'),
+      step(3, 'Iteration 1: `v = 1`.', 1),
+    ],
+  };
+  const html = renderExplainHtml(explained, { nonce: NONCE });
+
+  it('renders bold that encloses a code span (the narrative header)', () => {
+    assert.match(html, /<p><strong>Run of <code>histogram\(\[1, 1, 3\]\)<\/code><\/strong> — ✓ verified/);
+    assert.match(html, /<li><strong>2\.<\/strong> Line 10: <code>counts = \{\}<\/code>/);
+  });
+
+  it('renders code, bold and italic in step text', () => {
+    assert.match(
+      html,
+      /<span class="text"><code>histogram<\/code> is called with <code>values = \[1, 1, 3\]<\/code>\.<\/span>/,
+    );
+    assert.match(html, /<code>pairs\.sort\(key=lambda p: -p\[1\]\)<\/code> calls the lambda: <code>p = \(1, 3\)<\/code>/);
+    assert.match(html, /<code>for v in values:<\/code> runs <strong>3<\/strong> times <em>\(line 11\)<\/em>/);
+    assert.match(html, /<details open><summary>.*Loop: the loop <code>for v in values:<\/code>/, 'still a loop');
+  });
+
+  it('leaves no literal Markdown markers on the page', () => {
+    const text = visible(html);
+    assert.ok(!text.includes('**'), `literal ** in: ${text}`);
+    assert.ok(!text.includes('`'), `literal backtick in: ${text}`);
+  });
+
+  it('keeps the title and the model reasoning as plain text', () => {
+    const page = renderExplainHtml(
+      {
+        title: "f('**', *xs) → '`a`'",
+        markdown: 'ok',
+        verified: true,
+        steps: [],
+        reasoning: [{ text: 'Then 2 * 3 * 4 = 24 and `x` is **not** markup here.', verdict: 'ok' }],
+      },
+      { nonce: NONCE },
+    );
+    assert.match(page, /<h1>f\(&#39;\*\*&#39;, \*xs\) → &#39;`a`&#39;<\/h1>/);
+    assert.match(page, /<span class="text">Then 2 \* 3 \* 4 = 24 and `x` is \*\*not\*\* markup here\.<\/span>/);
+  });
+
+  it('escapes HTML inside code spans and emphasis in steps, and makes no other tags', () => {
+    const page = renderExplainHtml(
+      {
+        title: 't',
+        markdown: '**<img src=x onerror=alert(1)>** `<script>alert(1)</script>`',
+        verified: true,
+        steps: [step(0, '`<script>alert(1)</script>` and **<b onclick="x">** *[a](javascript:alert(1))*')],
+      },
+      { nonce: NONCE },
+    );
+    assert.equal(scripts(page).length, 1);
+    assert.ok(!page.includes('<img'));
+    assert.ok(!page.includes('<b '));
+    assert.ok(!page.includes('javascript:'));
+    assert.ok(!page.includes(' onclick="'));
+    assert.match(page, /<code>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/code> and <strong>&lt;b onclick=&quot;x&quot;&gt;<\/strong> <em>a<\/em>/);
+  });
+});
+
+describe('inline', () => {
+  const md = (s: string): string => inline(escapeHtml(s));
+
+  it('renders code spans of any backtick length, as the server writes values holding backticks', () => {
+    assert.equal(md('`` `a` `` and ``` x``y ```'), '<code>`a`</code> and <code>x``y</code>');
+    assert.equal(md('`a*b*c` and `__init__`'), '<code>a*b*c</code> and <code>__init__</code>');
+    assert.equal(md('an unmatched `` run'), 'an unmatched `` run');
+  });
+
+  it('renders emphasis around and beside code spans', () => {
+    assert.equal(md('**Run of `f(x)`** — ok'), '<strong>Run of <code>f(x)</code></strong> — ok');
+    assert.equal(md('*see `g`* and **b *i* b**'), '<em>see <code>g</code></em> and <strong>b <em>i</em> b</strong>');
+  });
+
+  it('leaves arithmetic and snake_case alone and honours backslash escapes', () => {
+    assert.equal(md('2 * 3 * 4 and a_b_c'), '2 * 3 * 4 and a_b_c');
+    assert.equal(md('\\*not\\* \\`code\\`'), '*not* `code`');
+  });
+
+  it('cannot be confused by placeholder characters in the input', () => {
+    assert.equal(md('a \uE0000\uE001 `b`'), 'a \uFFFD0\uFFFD <code>b</code>');
   });
 });
 

@@ -29,6 +29,24 @@ describe('ResultPanel', () => {
     assert.ok(!p.webview.html.includes(`nonce="${nonce}"`), 'a fresh nonce per render');
   });
 
+  it('renders the Markdown of an "Explain this run" answer, not its markers', () => {
+    const panel = new ResultPanel();
+    panel.showExplain(
+      {
+        title: 'f(2) → 4',
+        markdown: '**Run of `f(2)`** — ✓ verified: 2/2 claims\n\n- **1.** `f` is called with `x = 2`. ✓',
+        verified: true,
+        steps: [{ index: 0, line: 1, text: 'Line 2: `y = x * x` sets `y` to `4`.', verified: true, depth: 0 }],
+      },
+      { args: { uri: 'file:///ws/m.py' } },
+    );
+    const html = mock.recorded.panels[0]!.webview.html;
+    assert.match(html, /<strong>Run of <code>f\(2\)<\/code><\/strong>/);
+    assert.match(html, /<span class="text">Line 2: <code>y = x \* x<\/code> sets <code>y<\/code> to <code>4<\/code>\.<\/span>/);
+    const body = /<body>([\s\S]*)<script/.exec(html)?.[1] ?? '';
+    assert.ok(!body.replace(/<[^>]*>/g, '').includes('**'), 'no literal **');
+  });
+
   it('reveals the clicked step line in the editor', async () => {
     mock.openDocument('file:///ws/m.py', 'def f(x):\n    return x\n');
     const panel = new ResultPanel();
