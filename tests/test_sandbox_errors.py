@@ -255,9 +255,11 @@ def _processes_in(directory: str) -> list[int]:
 def test_fork_server_death_is_an_error_then_a_restart():
     with Sandbox() as s:
         future = s.submit(RunRequest(function="spin", source=LOOP, timeout=30))
-        time.sleep(0.3)
         server = s._proc.pid
-        run_dirs = glob.glob(os.path.join(tempfile.gettempdir(), f"tracecot-run-{server}-*"))
+        pattern = os.path.join(tempfile.gettempdir(), f"tracecot-run-{server}-*")
+        # The fork server's start-up time varies with the machine's load: wait for the run.
+        assert _eventually(lambda: glob.glob(pattern), 20), "the run never started"
+        run_dirs = glob.glob(pattern)
         assert len(run_dirs) == 1
         os.kill(server, signal.SIGKILL)
         assert_error(future.result(timeout=5), "sandbox_error", "stopped unexpectedly")
@@ -266,9 +268,18 @@ def test_fork_server_death_is_an_error_then_a_restart():
         # The orphaned run died with its server, and the new server removed its directory.
         assert s._proc.pid != server
         if sys.platform == "linux":
-            time.sleep(0.1)
-            assert not _processes_in(os.path.realpath(run_dirs[0]))
-            assert not os.path.exists(run_dirs[0])
+            assert _eventually(lambda: not _processes_in(os.path.realpath(run_dirs[0])), 5)
+            assert _eventually(lambda: not os.path.exists(run_dirs[0]), 5)
+
+
+def _eventually(condition, seconds: float):
+    """Poll `condition` until it is true or `seconds` pass (no timing claim: a bound on waiting)."""
+    end = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.02)
 
 
 # ------------------------------------------------------------------------------ transport

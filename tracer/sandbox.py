@@ -11,6 +11,7 @@ started once, and each run is a child forked from it. Only JSON crosses the boun
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import json
 import os
@@ -29,13 +30,17 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 def _shim_path() -> str:
     """A folder from which `import tracecot.tracer` works in any interpreter (for other
     Python versions than the caller's: the tracer is standard library only)."""
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tracecot" / "shim"
+    # One folder per checkout: two checkouts (or versions) never re-point each other's link.
+    key = hashlib.sha256(str(_PACKAGE_DIR).encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tracecot" / "shim" / key
     link = root / "tracecot" / "tracer"
     if not (link.is_symlink() and link.resolve() == _PACKAGE_DIR):
         link.parent.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(_PACKAGE_DIR, target_is_directory=True)
+        # Atomic: processes starting sandboxes at once never see a missing link.
+        tmp = link.with_name(f".tracer-{os.getpid()}-{threading.get_ident()}")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(_PACKAGE_DIR, target_is_directory=True)
+        os.replace(tmp, link)
     return str(root)
 
 
