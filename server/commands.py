@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from . import finder, present
 from .inputs import Document, Example, FunctionInfo, args_of_call, example_from_call, \
-    input_text, is_valid_expression
+    input_text, is_valid_expression, readable_assert
 from .model import ModelUnavailable
 from .service import Service
 from .workspace import root_for, write_launcher
@@ -297,7 +297,7 @@ async def find_input(svc: Service, a, progress) -> dict:
     def as_input(f):
         e = Example(fn.name, f.args, receiver=receiver)
         return {"args": input_text(e), "verified": True, "result": f.result, "call": e.call,
-                "assertText": f"assert {e.source_call} == {target}"}
+                "assertText": readable_assert(e, target, doc.text)}
     inputs = [as_input(f) for f in found]
     if inputs:
         message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
@@ -331,7 +331,7 @@ def _test_for(svc: Service, uri: str, fn: FunctionInfo, asserts: list[str],
         else os.path.dirname(path)
     name = "".join(c if c.isalnum() else "_" for c in f"{fn.name}_gives_{target}".lower())
     name = "_".join(p for p in name.split("_") if p)[:60]
-    body = "\n".join(f"    {a}" for a in asserts)
+    body = "\n".join(f"    {line}" for a in asserts for line in a.splitlines())
     text = f"from {stem} import {fn.name.split('.')[0]}\n\n\ndef test_{name}():\n{body}\n"
     return text, os.path.join(folder, f"test_{stem}.py")
 

@@ -109,6 +109,7 @@ class Skipped:
     def_line: int
     reason: str
     outer: str | None = None          # the runnable function it is defined in, if any
+    end_line: int | None = None       # 0-based last line (nested defs)
 
 
 @dataclass
@@ -126,6 +127,12 @@ class Document:
 
     def skipped_at(self, line: int) -> "Skipped | None":
         return next((s for s in self.skipped if s.def_line == line), None)
+
+    def nested_at(self, line: int) -> "Skipped | None":
+        """The innermost def nested in a runnable function whose body holds `line`."""
+        inside = [s for s in self.skipped if s.outer and s.end_line is not None
+                  and s.def_line <= line <= s.end_line]
+        return max(inside, key=lambda s: s.def_line) if inside else None
 
     def function_at(self, line: int) -> FunctionInfo | None:
         inside = [f for f in self.functions if f.contains(line)]
@@ -283,7 +290,8 @@ def _nested(node: ast.AST, outer: str, skipped: list[Skipped], inside_class: boo
                            f"on its own: it runs as part of a call of `{outer}` (hover "
                            f"`{outer}` to see that run).")
                 skipped.append(Skipped(n.name, n.lineno - 1, why,
-                                       None if inside_class else outer))
+                                       None if inside_class else outer,
+                                       (n.end_lineno or n.lineno) - 1))
             todo.extend(ast.iter_child_nodes(n))
     except RecursionError:
         pass
@@ -798,3 +806,131 @@ def input_text(e: Example) -> str:
     """How an input is written where one string must say it all (command arguments, the
     history file, suggestions): the arguments of a function, the whole call of a method."""
     return e.args if e.receiver is None else e.source_call
+
+
+def local_names(text: str, def_line: int) -> set[str]:
+    """Parameters and assigned names of the def on 0-based `def_line` (its own scope)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.lineno - 1 == def_line), None)
+    if node is None:
+        return set()
+    a = node.args
+    names = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
+    names |= {p.arg for p in (a.vararg, a.kwarg) if p is not None}
+    todo = list(node.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)          # its body is another scope
+            continue
+        if isinstance(n, ast.Lambda):
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        elif isinstance(n, ast.alias):
+            names.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
+        todo.extend(ast.iter_child_nodes(n))
+    return names
+
+
+def session_steps(receiver: str) -> tuple[str, list[str]] | None:
+    """(variable, statements) when `receiver` is the expression `_SessionVar.expression`
+    builds for a doctest session: `(lambda s: ((s.push(1)), s)[-1])(Stack())` gives
+    ("s", ["Stack()", "s.push(1)"]). None for any other receiver."""
+    try:
+        node = ast.parse(receiver, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Lambda)
+            and len(node.args) == 1 and not node.keywords):
+        return None
+    lam = node.func.args
+    if lam.posonlyargs or lam.kwonlyargs or lam.vararg or lam.kwarg or lam.defaults \
+            or len(lam.args) != 1:
+        return None
+    name = lam.args[0].arg
+    body = node.func.body
+    if not (isinstance(body, ast.Subscript) and isinstance(body.value, ast.Tuple)
+            and isinstance(body.slice, ast.UnaryOp) and isinstance(body.slice.op, ast.USub)
+            and isinstance(body.slice.operand, ast.Constant) and body.slice.operand.value == 1
+            and type(body.slice.operand.value) is int):
+        return None
+    elts = body.value.elts
+    if len(elts) < 2 or not (isinstance(elts[-1], ast.Name) and elts[-1].id == name) \
+            or any(isinstance(e, ast.Starred) for e in elts):
+        return None
+    if any(isinstance(n, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom))
+           for n in ast.walk(node)):
+        return None           # would bind or act differently outside the lambda
+    steps = [ast.get_source_segment(receiver, n) for n in [node.args[0], *elts[:-1]]]
+    if any(s is None or "\n" in s for s in steps) or name in _names_in(steps[0]):
+        return None
+    return name, steps
+
+
+def _names_in(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source, mode="eval")) if isinstance(n, ast.Name)}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"?"}
+
+
+def module_globals(text: str) -> set[str]:
+    """Every name the module's code could read or write as a global (conservatively: every
+    name it mentions, less the parameters of the function it is mentioned in)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"*"}
+    out: set[str] = set()
+    todo: list[tuple[ast.AST, frozenset]] = [(tree, frozenset())]
+    while todo:
+        n, params = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = n.args
+            params = frozenset(p.arg for p in a.posonlyargs + a.args + a.kwonlyargs
+                               + [p for p in (a.vararg, a.kwarg) if p is not None])
+            if not isinstance(n, ast.Lambda):
+                out.add(n.name)
+        elif isinstance(n, ast.ClassDef):
+            out.add(n.name)
+        elif isinstance(n, ast.Name) and n.id not in params:
+            out.add(n.id)
+        elif isinstance(n, ast.alias):
+            out.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            out.update(n.names)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            out.add(n.name)
+        todo.extend((c, params) for c in ast.iter_child_nodes(n))
+    return out
+
+
+def readable_assert(e: Example, expected: str, module_text: str) -> str:
+    """`assert <call> == <expected>` for an example. A method input rebuilt from a doctest
+    session becomes the session's statements, then the assert:
+
+        s = Stack()
+        s.push(1)
+        assert s.pop() == 1
+
+    which evaluates exactly what the one-expression form `(lambda s: (...))(Stack()).pop()`
+    does, in the same order; only binding `s` as a global differs, so that form is kept when
+    the module (or a builtin) already uses the name, or the arguments or `expected` mention it."""
+    plain = f"assert {e.source_call} == {expected}"
+    got = session_steps(e.receiver) if e.receiver else None
+    if got is None:
+        return plain
+    name, steps = got
+    import builtins
+    if name in module_globals(module_text) or hasattr(builtins, name) \
+            or name in _names_in(expected) or (e.args.strip() and name in _names_in(f"({e.args},)")):
+        return plain
+    return "\n".join([f"{name} = {steps[0]}", *steps[1:],
+                      f"assert {name}.{e.method}({e.args}) == {expected}"])

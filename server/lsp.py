@@ -442,7 +442,7 @@ async def on_code_action(ls: TracecotServer, params: T.CodeActionParams):
                     last = len(lines) - 1
                     edit = T.TextEdit(range=_range((last, len(lines[last]), last, len(lines[last]))),
                                       new_text="\n\n" + text + "\n")
-                out.append(T.CodeAction(title=f"Insert verified assert: {text[:80]}",
+                out.append(T.CodeAction(title=f"Insert verified assert: {text.splitlines()[-1][:80]}",
                                         kind=T.CodeActionKind.QuickFix,
                                         edit=T.WorkspaceEdit(changes={uri: [edit]})))
     return out

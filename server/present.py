@@ -315,3 +315,54 @@ def mismatch_message(call: str, trace: Trace, expected: str | None, raises: str 
     if c is None or c.error or c.python_equal:
         return None
     return f"{call} returns {outcome(trace, 120)}, not {short(expected, 60)}"
+
+
+def nested_frames(trace: Trace, name: str) -> list[int]:
+    """Frame ids of the calls of the nested function `name` in a run, in call order."""
+    ids = {f.id for f in trace.frames
+           if f.parent is not None and f.function.rsplit(".", 1)[-1] == name}
+    order: list[int] = []
+    for ev in trace.events:
+        if ev.frame in ids and ev.frame not in order:
+            order.append(ev.frame)
+    return order + sorted(ids - set(order))
+
+
+def nested_value_history(trace: Trace, name: str, var: str) -> list[list[str]]:
+    """Per call of the nested function `name` (in call order): the values `var` took in that
+    call, its argument value first when it is a parameter."""
+    frames = nested_frames(trace, name)
+    per: dict[int, list[str]] = {f: [] for f in frames}
+    for ev in trace.events:
+        if ev.frame not in per:
+            continue
+        if ev.kind == "call" and not ev.resumed:
+            for a in ev.args or []:
+                if isinstance(a, list) and len(a) == 2 and a[0] == var and a[1] is not None:
+                    per[ev.frame].append(render(a[1]))
+        elif ev.kind in (BIND, MUTATE) and ev.name == var and ev.value is not None:
+            per[ev.frame].append(render(ev.value))
+    return [per[f] for f in frames]
+
+
+def hover_nested_variable(var: str, inner: str, call: str, calls: list[list[str]],
+                          limit: int = 8) -> str:
+    """`k` inside the nested `inner`, as the run `call` of the enclosing function set it."""
+    run = md_code(short(call, 80))
+    if not calls:
+        return (f"**tracecot** · {md_code(inner)} was not called in the run {run}, so "
+                f"{md_code(var)} has no value there.")
+    n = len(calls)
+    head = (f"**tracecot** · {md_code(var)} in {md_code(inner)}, in the run {run}: "
+            f"{md_code(inner)} called {n} time{'s' * (n != 1)}")
+    lines = []
+    for i, values in enumerate(calls[:limit], 1):
+        if not values:
+            lines.append(f"- {inner} call {i}: {md_code(var)} not assigned")
+            continue
+        shown = values if len(values) <= 6 else values[:3] + ["…"] + values[-2:]
+        text = " → ".join(v if v == "…" else md_code(short(v, 40)) for v in shown)
+        lines.append(f"- {inner} call {i}: {md_code(var)} = {text}")
+    if n > limit:
+        lines.append(f"- … {n - limit} more call{'s' * (n - limit != 1)}")
+    return head + "\n\n" + "\n".join(lines)

@@ -8,6 +8,7 @@ All line numbers 0-based.
 from __future__ import annotations
 
 import asyncio
+import keyword
 import logging
 import os
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from tracecot.tracer.schema import RunRequest, Trace
 from . import present
 from .explain import Explanation, check, narrate_trace, narrator_available
 from .inputs import Document, Example, FunctionInfo, example_from_call, identifier_at, \
-    input_text, is_valid_expression, line_of, parse_document
+    input_text, is_valid_expression, line_of, local_names, parse_document, readable_assert
 from .model import ModelService, ModelUnavailable
 from .runs import History, Runner, make_request, request_key
 from .workspace import TestIndex, root_for
@@ -275,6 +276,12 @@ class Service:
             return f"**tracecot** · {present.UNTRUSTED}" if on_name else None
         if on_name:
             return await self.hover_function(uri, doc, fn)
+        nested = doc.nested_at(line)
+        if nested is not None and ident is not None and doc.function(nested.outer) is not None \
+                and not keyword.iskeyword(ident[0]) \
+                and ident[0] in local_names(doc.text, nested.def_line):
+            return await self.hover_nested_variable(uri, doc, nested, ident[0])
+        # names the nested def reads from the function around it: that function's values
         if ident is None or line == fn.def_line and ident[0] not in fn.params:
             return None
         return await self.hover_variable(uri, doc, fn, ident[0])
@@ -324,6 +331,17 @@ class Service:
         if not history:
             return None
         return present.hover_variable(name, run.call, history)
+
+    async def hover_nested_variable(self, uri: str, doc: Document, nested, name: str) -> str | None:
+        """A variable of a def nested in a runnable function: its values in each call the
+        enclosing function's run made of it."""
+        run = await self.primary(uri, doc, doc.function(nested.outer))
+        if run is None or not run.trace.ok:
+            return None
+        calls = present.nested_value_history(run.trace, nested.name, name)
+        if calls and not any(calls):
+            return None
+        return present.hover_nested_variable(name, nested.name, run.call, calls)
 
     def prediction_text(self, uri: str, doc: Document, run: Run) -> str | None:
         m = self.model
@@ -451,7 +469,8 @@ class Service:
         return out
 
     async def verified_assert(self, uri: str, doc: Document, fn: FunctionInfo) -> tuple[str, int] | None:
-        """`assert f(args) == result` for the selected run, checked by running it again."""
+        """`assert f(args) == result` for the selected run, checked by running it again (for a
+        doctest session's input: the session's statements, then the assert)."""
         run = await self.primary(uri, doc, fn)
         if run is None or run.trace.status != "returned":
             return None
@@ -461,7 +480,7 @@ class Service:
         check = await self.runner.run(self.request(uri, doc, run.example, expected=result))
         if not (check.comparison and check.comparison.python_equal and not check.comparison.error):
             return None
-        return f"assert {run.example.source_call} == {result}", fn.after_line
+        return readable_assert(run.example, result, doc.text), fn.after_line
 
     # ------------------------------------------------------------------ settings and trust
     def apply_settings(self, settings: Settings) -> list[str]:
