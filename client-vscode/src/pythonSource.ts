@@ -92,6 +92,15 @@ export function enclosingFunction(lines: readonly string[], line: number): Funct
   return undefined;
 }
 
+/** The 0-based last line of the top-level statement (class, def, if…) around `line`. */
+function topLevelEnd(lines: readonly string[], line: number): number {
+  for (let d = Math.min(line, lines.length - 1); d >= 0; d--) {
+    const text = lines[d] ?? '';
+    if (!isBlankOrComment(text) && indentOf(text) === '') return functionEnd(lines, d);
+  }
+  return line;
+}
+
 /** `assert f(<args>) == <target>`. */
 export function buildAssertText(functionName: string, args: string, target: string): string {
   return `assert ${functionName}(${args.trim()}) == ${target.trim()}`;
@@ -127,7 +136,17 @@ export function assertInsertion(
     at = fn.endLine + 1;
     indent = fn.indent;
   }
-  const body = indent + statement.trim();
+  if (indent !== '') {
+    // A method or nested function: an assert inside the class (or the outer function) could
+    // not call it, so it goes after the whole top-level statement, at column 0.
+    at = topLevelEnd(lines, Math.max(0, at - 1)) + 1;
+    indent = '';
+  }
+  const body = statement
+    .trim()
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n');
   if (at >= lines.length) {
     const last = lines.length - 1;
     const lastText = lines[last] ?? '';

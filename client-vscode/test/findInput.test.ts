@@ -72,6 +72,24 @@ describe('Python source helpers', () => {
     assert.deepEqual(assertInsertion(lines, 'assert f(1) == 1', 99, 1)?.line, 1);
   });
 
+  it('puts an assert for a method after the class, every line at column 0', () => {
+    const lines = ['class Stack:', '    def push(self, x):', '        return x', '', '    def pop(self):', '        return 1', 'y = 2'];
+    const block = 's = Stack()\ns.push(1)\nassert s.pop() == 1';
+    assert.deepEqual(assertInsertion(lines, block, undefined, 5), {
+      line: 6,
+      character: 0,
+      text: '\ns = Stack()\ns.push(1)\nassert s.pop() == 1\n\n',
+    });
+    // The same when the server names the line right after the method.
+    assert.equal(assertInsertion(lines, block, 6, 5)?.text.startsWith('\ns = Stack()\ns.push(1)'), true);
+    const atEnd = ['class A:', '    def m(self):', '        return 1'];
+    assert.deepEqual(assertInsertion(atEnd, 'assert A().m() == 1', undefined, 2), {
+      line: 2,
+      character: 16,
+      text: '\n\nassert A().m() == 1\n',
+    });
+  });
+
   it('gives up outside any function without insertLine', () => {
     assert.equal(assertInsertion(SOURCE, 'assert x', undefined, 0), undefined);
   });
