@@ -57,8 +57,7 @@ async def bench(rows: list[dict], root: Path, settle: float) -> dict:
     from pytest_lsp import ClientServerConfig
     client = await ClientServerConfig(server_command=H.SERVER_COMMAND).start()
 
-    H.install_handlers(client)
-    await client.initialize_session(H.init_params(root))
+    await H.start_session(client, root)
     files = []
     for r in rows:
         path = root / f"{r['id']}.py"

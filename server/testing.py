@@ -122,3 +122,10 @@ def install_handlers(client) -> None:
     @client.feature(T.WORKSPACE_INLAY_HINT_REFRESH)
     def _hints(params):
         client.refreshes["hints"] += 1
+
+
+async def start_session(client, root: str | Path, trusted: bool = True, **over):
+    """What every test client does first: handlers installed (see `install_handlers`), then
+    `initialize` with VS Code's capabilities and these settings. Returns the server's answer."""
+    install_handlers(client)
+    return await client.initialize_session(init_params(root, trusted, **over))

@@ -43,9 +43,7 @@ def workspace(tmp_path_factory):
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=H.SERVER_COMMAND))
 async def client(lsp_client: LanguageClient, workspace):
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(workspace, run={"timeout": DEADLINE,
-                                                                       "stepCap": 10 ** 12}))
+    await H.start_session(lsp_client, workspace, run={"timeout": DEADLINE, "stepCap": 10 ** 12})
     yield
     await lsp_client.shutdown_session()
 

@@ -124,8 +124,7 @@ CONFIG = ClientServerConfig(server_command=H.SERVER_COMMAND)
 
 @pytest_lsp.fixture(scope="module", config=CONFIG)
 async def client(lsp_client: LanguageClient, workspace):
-    H.install_handlers(lsp_client)
-    lsp_client.init_result = await lsp_client.initialize_session(H.init_params(workspace))
+    lsp_client.init_result = await H.start_session(lsp_client, workspace)
     lsp_client.ex_uri = H.open_doc(lsp_client, workspace / "ex.py")
     yield
     await lsp_client.shutdown_session()
@@ -133,8 +132,7 @@ async def client(lsp_client: LanguageClient, workspace):
 
 @pytest_lsp.fixture(scope="module", config=CONFIG)
 async def untrusted(lsp_client: LanguageClient, workspace):
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(workspace, trusted=False))
+    await H.start_session(lsp_client, workspace, trusted=False)
     yield
     await lsp_client.shutdown_session()
 

@@ -192,8 +192,7 @@ def workspace(tmp_path_factory):
 
 @pytest_lsp.fixture(scope="module", config=CONFIG)
 async def client(lsp_client: LanguageClient, workspace):
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(workspace))
+    await H.start_session(lsp_client, workspace)
     lsp_client.uri = H.open_doc(lsp_client, workspace / "ex.py")
     yield
     await lsp_client.shutdown_session()

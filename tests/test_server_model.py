@@ -25,9 +25,8 @@ def workspace(tmp_path_factory):
 
 @pytest_lsp.fixture(scope="module", config=CONFIG)
 async def missing(lsp_client: LanguageClient, workspace):
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(
-        workspace, model={"path": str(workspace / "no-such-model"), "adapter": "", "enabled": True}))
+    await H.start_session(lsp_client, workspace, model={
+        "path": str(workspace / "no-such-model"), "adapter": "", "enabled": True})
     yield
     await lsp_client.shutdown_session()
 
@@ -63,9 +62,8 @@ def tiny_model(tmp_path_factory):
 
 @pytest_lsp.fixture(scope="module", config=CONFIG)
 async def tiny(lsp_client: LanguageClient, workspace, tiny_model):
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(
-        workspace, model={"path": str(tiny_model), "adapter": "", "enabled": True}))
+    await H.start_session(lsp_client, workspace,
+                          model={"path": str(tiny_model), "adapter": "", "enabled": True})
     yield
     await lsp_client.shutdown_session()
 
@@ -111,9 +109,8 @@ def real_workspace(tmp_path_factory):
 async def real(lsp_client: LanguageClient, real_workspace):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    H.install_handlers(lsp_client)
-    await lsp_client.initialize_session(H.init_params(
-        real_workspace, model={"path": "", "adapter": "", "enabled": True}))
+    await H.start_session(lsp_client, real_workspace,
+                          model={"path": "", "adapter": "", "enabled": True})
     yield
     await lsp_client.shutdown_session()
 
