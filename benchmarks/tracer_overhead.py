@@ -133,28 +133,22 @@ def _outcome(fn, args, kwargs):
 def _time_plain(fn, maker, repeat: int) -> float:
     """Best mean over `repeat` batches, the batch size grown until a batch takes >= 2 ms."""
     number = 1
-    while True:
-        argsets = [maker() for _ in range(number)]
-        t0 = time.perf_counter()
-        for a, k in argsets:
-            try:
-                fn(*a, **k)
-            except Exception:   # noqa: BLE001
-                pass
-        if time.perf_counter() - t0 >= 0.002 or number >= 4096:
-            break
+    while _batch_seconds(fn, [maker() for _ in range(number)]) < 0.002 and number < 4096:
         number *= 4
-    best = math.inf
-    for _ in range(repeat):
-        argsets = [maker() for _ in range(number)]
-        t0 = time.perf_counter()
-        for a, k in argsets:
-            try:
-                fn(*a, **k)
-            except Exception:   # noqa: BLE001
-                pass
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
+    return min(_batch_seconds(fn, [maker() for _ in range(number)]) / number
+               for _ in range(repeat))
+
+
+def _batch_seconds(fn, argsets) -> float:
+    """Seconds to call `fn` on each (args, kwargs) of `argsets`, the function's own
+    exceptions included."""
+    t0 = time.perf_counter()
+    for a, k in argsets:
+        try:
+            fn(*a, **k)
+        except Exception:   # noqa: BLE001
+            pass
+    return time.perf_counter() - t0
 
 
 def _best_of(call, maker, repeat: int) -> tuple[float, object]:

@@ -9,6 +9,7 @@ shared system+example prefix lets the generator reuse its KV cache across tasks.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 SYSTEM = "You are an expert Python programmer. You predict exactly what Python code does."
@@ -84,7 +85,6 @@ def focus_source(code: str, function: str) -> str:
     top-level statements it uses (imports, other functions and classes, constants), followed
     transitively, in source order. A small model asked about one function of a long file
     otherwise answers about another one. The verifying run always uses the whole file."""
-    import ast
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
@@ -118,7 +118,6 @@ def focus_source(code: str, function: str) -> str:
 
 
 def _defined_names(node) -> list[str]:
-    import ast
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     if isinstance(node, (ast.Import, ast.ImportFrom)):
