@@ -2,7 +2,6 @@
 
 import ast
 import copy
-import json
 import time
 from pathlib import Path
 
@@ -116,12 +115,12 @@ def test_runs_stopped_by_a_limit_verify_against_a_fresh_run(sb):
     assert n.conclusion_claims[0].kind == "error"
 
 
-def _cruxeval() -> list[dict]:
-    for base in (Path(__file__).resolve().parents[2], ROOT.parent, ROOT):
-        path = base / "shared" / "data" / "cruxeval.jsonl"
-        if path.is_file():
-            return [json.loads(line) for line in path.read_text().splitlines() if line]
-    pytest.skip("CruxEval data not found (../shared/data/cruxeval.jsonl)")
+def _cruxeval():
+    from tracecot.tracer.datasets import cruxeval_tasks
+    try:
+        return cruxeval_tasks()
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
 
 
 @pytest.mark.slow
@@ -130,7 +129,7 @@ def test_all_cruxeval_narratives_verify():
     encoder), forward and backward narratives (a claim on every step) verify against fresh
     runs, and the verify_text checker finds no wrong sentence in their plain text."""
     tasks = _cruxeval()
-    requests = [RunRequest(function="f", args=t["input"], source=t["code"]) for t in tasks]
+    requests = [RunRequest(function=t.function, args=t.args, source=t.code) for t in tasks]
     t0 = time.perf_counter()
     failures, sentences = [], 0
     with Sandbox() as sb:      # every run (traced and fresh) queued at once: they run in
@@ -139,9 +138,9 @@ def test_all_cruxeval_narratives_verify():
             trace, fresh = futures[k][0].result(), futures[k][1].result()
             futures[k] = None                   # its traces are freed once checked
             assert trace.status == "returned", (r.args, trace.error)
-            if not encoded_equal(trace.result, encode(ast.literal_eval(task["output"]),
+            if not encoded_equal(trace.result, encode(ast.literal_eval(task.expected),
                                                       RESULT_LIMITS)):
-                failures.append((trace.call, "result", render(trace.result), task["output"]))
+                failures.append((trace.call, "result", render(trace.result), task.expected))
             facts = Facts(fresh, r)     # the fresh run indexed once, for both narratives
             for n in (narrate(trace, r), narrate_backward(trace, r)):
                 failures += [(trace.call, n.direction, "step without claims", s.text)
