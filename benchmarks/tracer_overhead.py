@@ -14,7 +14,11 @@ For every task (function `f`, its input as argument source):
               before the call too;
   (c) PySnooper  pysnooper.snoop(output=<null writer>, color=False), default depth (1);
   (d) snoop      snoop.Config(out=<null stream>, color=False).snoop, default depth (1);
-  (e) sandbox    warm Sandbox().run (fork, trace, JSON back), one run at a time.
+  (e) sandbox    warm Sandbox().run (fork, trace, JSON back), one run at a time;
+  (f) floor      a reference, not a tool: the least a sys.settrace line tracer in Python can
+                 do, i.e. keep each event's line number and the tuple of the frame's local
+                 values, nothing compared, snapshotted, encoded or exported. Whatever a
+                 pure-Python settrace tracer records costs at least this.
 Tracer timings are the best of R calls, each on fresh arguments (inputs get mutated), after one
 warm-up call. Slowdown = tool time / plain time per task; geometric means are over the tasks
 every in-process tool ran correctly (same result as the plain call).
@@ -105,6 +109,37 @@ class InProcessTracer:
         data = json.loads(text)
         data["_result"], data["_exc"] = result, exc
         return t1 - t0, t2 - t0, data
+
+
+class FloorTracer:
+    """(f): per event of the user's code, the line number and the tuple of local values."""
+    __slots__ = ("codes", "events")
+
+    def __init__(self, codes: set):
+        self.codes = codes
+        self.events: list = []
+
+    def call(self, frame, event, arg):
+        if frame.f_code in self.codes:
+            self.events.append(tuple(frame.f_locals.values()))
+            return self.local
+        return None
+
+    def local(self, frame, event, arg):
+        self.events.append(frame.f_lineno)
+        self.events.append(tuple(frame.f_locals.values()))
+        return self.local
+
+
+def _floor_call(fn, codes: set):
+    def call(a, k):
+        floor = FloorTracer(codes)
+        sys.settrace(floor.call)
+        try:
+            return _outcome(fn, a, k)
+        finally:
+            sys.settrace(None)
+    return call
 
 
 # ------------------------------------------------------------------ one task
@@ -232,6 +267,7 @@ def bench_task(task, workdir: Path, repeat: int, pysnooper, snoop) -> dict:
     except _Stop:
         pass
 
+    row["floor"], _ = _best_of(_floor_call(fn, ours.codes), maker, repeat)
     for name, wrap in (("pysnooper", lambda out: pysnooper.snoop(output=out, color=False)(fn)),
                        ("snoop", lambda out: snoop.Config(out=out, color=False).snoop(fn))):
         try:
@@ -308,7 +344,7 @@ def main(argv=None) -> int:
     common = [r for r in plain_ok if r.get("ours_ok") and r.get("pysnooper_ok")
               and r.get("snoop_ok")]
     slow = {tool: _geomean(r[tool] / r["plain"] for r in common)
-            for tool in ("ours_record", "ours", "pysnooper", "snoop")}
+            for tool in ("ours_record", "ours", "pysnooper", "snoop", "floor")}
     print(f"tracer overhead on CruxEval: {n} tasks, {a.repeat} timed calls per tool and task, "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(f"load average (1/5/15 min): before {_fmt_load(load_before)}, after the in-process "
@@ -323,6 +359,8 @@ def main(argv=None) -> int:
            "ours": sum(bool(r.get("ours_ok")) for r in rows),
            "pysnooper": sum(bool(r.get("pysnooper_ok")) for r in rows),
            "snoop": sum(bool(r.get("snoop_ok")) for r in rows)}
+    labels["floor"] = "(f) floor: settrace + locals tuple"
+    oks["floor"] = len(plain_ok)
     for tool, label in labels.items():
         times = [r[tool] for r in common]
         factor = "1.0x" if tool == "plain" else f"{slow[tool]:.1f}x"
@@ -335,6 +373,8 @@ def main(argv=None) -> int:
     print(f"ours / PySnooper slowdown: {r_py:.3f}  (goal <= 0.100: "
           f"{'met' if r_py <= 0.1 else 'NOT met'}); record only: "
           f"{slow['ours_record'] / slow['pysnooper']:.3f}")
+    print(f"floor / PySnooper slowdown: {slow['floor'] / slow['pysnooper']:.3f} (what a "
+          f"pure-Python settrace tracer costs before it records any value)")
     print(f"ours / snoop slowdown:     {r_sn:.3f}; record only: "
           f"{slow['ours_record'] / slow['snoop']:.3f}")
     # Fixed per-call costs dominate the tiny calls; per executed line, and on the longer calls,
