@@ -160,8 +160,8 @@ class Recorder:
         self.hidden = hidden_names        # comprehension variables (inlined on 3.12+)
         # ... per function (first line of its code) when the static analysis says so
         self.hidden_by_line = getattr(for_targets, "hidden", None)
-        # header line -> (names, body line); the analysis object itself (it carries the loop
-        # index export reuses), even when it is empty
+        # header line -> (names, body line): the analysis object itself, even when empty (it
+        # carries the loop index that export reuses)
         self.for_targets = for_targets if for_targets is not None else {}
         if loops is None:
             loops = getattr(for_targets, "loops", None)
@@ -184,28 +184,24 @@ class Recorder:
     # ------------------------------------------------------------------ frames
     def enter(self, frame) -> "FrameState":
         """A traced frame starts, or a generator frame resumes."""
-        states = self.states
-        if states:
-            state = states.get(id(frame))
-            if state is not None and state.frame is frame:
-                if state.recording:
-                    self.add((CALL, state.id, frame.f_lineno, frame.f_code.co_qualname, True))
-                return state
-            parent, call_line = self._parent_of(frame)
-        else:                         # the first frame (the usual case: one traced call)
-            parent = call_line = None
+        state = self.states.get(id(frame))
+        if state is not None and state.frame is frame:
+            if state.recording:
+                self.add((CALL, state.id, frame.f_lineno, frame.f_code.co_qualname, True))
+            return state
+        parent, call_line = self._parent_of(frame)
         depth = 0 if parent is None else parent.depth + 1
         code = frame.f_code
         fid = len(self.frames)
         recording = self.recording and depth <= self.max_depth
         state = FrameState(self, fid, frame, depth, recording)
-        states[id(frame)] = state
+        self.states[id(frame)] = state
         if recording:
             self.frames.append((fid, code, None if parent is None else parent.id, depth,
                                 call_line))
             events = self.events
             events.append((CALL, fid, code.co_firstlineno, code.co_qualname,
-                           state.snapshot_args(frame, code)))
+                           state.snapshot_args(frame)))
             if len(events) >= self.cap:
                 self.add_limit_reached()
         else:
@@ -308,21 +304,16 @@ class FrameState:
         self.hidden = rec.hidden if by_line is None else \
             by_line.get(frame.f_code.co_firstlineno, _NOTHING)
 
-    def snapshot_args(self, frame, code) -> list:
-        """[(name, token)] of the arguments, and the first look at the locals."""
+    def snapshot_args(self, frame) -> list:
+        code = frame.f_code
         n = code.co_argcount + code.co_kwonlyargcount
-        flags = code.co_flags
-        if flags & 0x0C:
-            n += bool(flags & 0x04) + bool(flags & 0x08)   # *args, **kwargs
+        n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)   # *args, **kwargs
         loc = frame.f_locals
-        self.keys = keys = tuple(loc)
-        self.vals = vals = tuple(loc.values())
-        names = code.co_varnames[:n]
-        if keys == names and all(map(_IMMUTABLE.__contains__, map(type, vals))):
-            return list(zip(keys, vals))       # the usual case: only arguments, all immutable
+        self.keys = tuple(loc)
+        self.vals = tuple(loc.values())
         out = []
         watch = self.watch
-        for name in names:
+        for name in code.co_varnames[:n]:
             if name in loc:
                 obj = loc[name]
                 if type(obj) in _IMMUTABLE:
