@@ -1,9 +1,15 @@
 """Turn the recorder's raw entries into the trace JSON, adding loop iteration events.
 
 Runs once per trace, in the child, after the call: all the work the hot path deferred happens
-here, once per event: values are encoded (memoised per value), mutations whose encoding did not
-change are dropped, identity numbers are given out, LOOP events are inserted, and events are
-written straight to JSON text (`dumps_trace` puts the whole trace together).
+here, once per event: values are encoded (strings memoised per export), mutations whose
+encoding did not change are dropped, identity numbers are given out, LOOP events are inserted,
+and events are written straight to JSON text (`dumps_trace` puts the whole trace together).
+
+Most traces are a few dozen entries, so export is a few microseconds and every step counts:
+texts are put together from memoised pieces (trace_json's tables of small ints and names,
+BIND heads per export) by f-strings and joins rather than `%` formatting, loop bookkeeping is
+one lookup per LINE (`LoopIndex.at`, made with the static analysis), and nothing is cached
+across runs by what a run did: a forked child starts from what the fork server imported.
 
 Raw entries (see capture.Recorder): an int > 0 is a LINE of the current frame, an int < 0
 makes frame -n - 1 current, and tuples are
@@ -20,19 +26,22 @@ where a token is an immutable object, a capture.Snap, or an encoding (dict).
 from __future__ import annotations
 
 import ast
-import json
 from collections import _count_elements  # the C helper behind Counter
 from json.encoder import encode_basestring as _jstr
 
-from .capture import K_BYTES, K_DICT, K_LIST, K_SET, Snap
 from .schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
-from .values import TRACE_LIMITS, encode
-
-_ITEMS = TRACE_LIMITS.items
-_MAX_EXACT_JSON_INT = 2 ** 53
+from .capture import Snap
+from .trace_json import (DIGITS, INTS, KEYS, NAMES, Memo, dumps, memo_value_j,
+                         scalar_field_j, snap_j, str_j, value_j)
 
 
 # ---------------------------------------------------------------------- static analysis
+
+class Loops(list):
+    """The module's loops (dicts, by header line) with their LoopIndex, which goes wherever
+    the list goes (the recorder keeps the list, not always the analysis)."""
+    __slots__ = ("loop_index",)
+
 
 class ForTargets(dict):
     """{for header line: (target names, first body line)}, plus, found by the same walk, the
@@ -51,7 +60,7 @@ def analyse_names(tree) -> tuple[frozenset, ForTargets]:
     rebound to the very same object (small ints are shared), and carries the module's loops
     for export (`.loops`).
     """
-    targets, loops, hidden = ForTargets(), [], {}
+    targets, loops, hidden = ForTargets(), Loops(), {}
     scopes = [tree] if tree is not None else []
     while scopes:
         scope = scopes.pop()
@@ -96,8 +105,8 @@ def analyse_names(tree) -> tuple[frozenset, ForTargets]:
                             + [getattr(scope, "lineno", 1)])
                 hidden[first] = hidden.get(first, frozenset()) | names
     loops.sort(key=lambda x: x["line"])
+    loops.loop_index = targets.loop_index = LoopIndex(loops)
     targets.loops = loops
-    targets.loop_index = LoopIndex(loops)
     targets.hidden = hidden
     return frozenset().union(*hidden.values()), targets
 
@@ -119,307 +128,37 @@ def find_loops(tree) -> list[dict]:
 
 class LoopIndex:
     """What export needs to know about loops: built with the static analysis (before the
-    call), not at export."""
-    __slots__ = ("by_body", "span", "nested", "json")
+    call), not at export. `at[line]`, for a line inside some loop: (the header lines of the
+    loops it is in, as one shared frozenset per distinct set; the header of the loop whose
+    body it starts, or None; the lines of the inner loop that loop's body starts with, or
+    None)."""
+    __slots__ = ("at", "json")
 
     def __init__(self, loops: list[dict]):
-        self.json = dumps(loops)
-        self.by_body = {lp["body_start"]: lp["line"] for lp in loops
-                        if lp["body_start"] != lp["line"]}
-        self.span = {lp["line"]: range(lp["line"], lp["end_line"] + 1) for lp in loops}
+        self.json = RawJSON(dumps(loops))
+        inside: dict = {}
+        for lp in loops:
+            for n in range(lp["line"], lp["end_line"] + 1):
+                inside.setdefault(n, set()).add(lp["line"])
+        shared: dict = {}
+        for n, h in inside.items():
+            h = frozenset(h)
+            inside[n] = shared.setdefault(h, h)
+        by_body = {lp["body_start"]: lp["line"] for lp in loops
+                   if lp["body_start"] != lp["line"]}
         # A loop whose body starts with another loop: that header line runs once per inner
         # iteration too, so only an arrival from outside the inner loop starts an iteration.
         inner = {lp["line"]: lp for lp in loops}
-        self.nested = {}
+        nested = {}
         for lp in loops:
             il = inner.get(lp["body_start"])
             if il is not None and il is not lp:
-                self.nested[lp["line"]] = range(il["body_start"], il["end_line"] + 1)
+                nested[lp["line"]] = range(il["body_start"], il["end_line"] + 1)
+        self.at = {n: (keep, by_body.get(n), nested.get(by_body.get(n)))
+                   for n, keep in inside.items()}
 
 
-def _loop_index(rec, loops: list[dict]) -> LoopIndex:
-    index = getattr(rec.for_targets, "loop_index", None)
-    if index is None or rec.loops is not loops:
-        index = LoopIndex(loops)
-    return index
-
-
-# ---------------------------------------------------------------------- values as JSON
-
-def _default(o):
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-try:
-    from json.encoder import c_make_encoder as _c_make
-    _C_ENC = _c_make(None, _default, _jstr, None, ":", ",", False, False, True) \
-        if _c_make is not None else None
-except Exception:   # pragma: no cover - pure-Python json
-    _C_ENC = None
-
-
-def dumps(obj) -> str:
-    """json.dumps(obj, ensure_ascii=False, separators=(",", ":")), without per-call set-up."""
-    if _C_ENC is not None:
-        return "".join(_C_ENC(obj, 0))
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-_NONE_J = '{"t":"none"}'
-_TRUE_J, _FALSE_J = '{"t":"bool","v":true}', '{"t":"bool","v":false}'
-
-
-def _int_j(i: int) -> str:
-    if -_MAX_EXACT_JSON_INT < i < _MAX_EXACT_JSON_INT:
-        return '{"t":"int","v":%d}' % i
-    return dumps(encode(i, TRACE_LIMITS))
-
-
-def _str_j(s: str) -> str:
-    if len(s) <= TRACE_LIMITS.string:
-        return '{"t":"str","v":' + _jstr(s) + "}"
-    return dumps(encode(s, TRACE_LIMITS))
-
-
-def _float_j(x: float) -> str:
-    return '{"t":"float","v":"' + float.__repr__(x) + '"}'
-
-
-def _tuple_j(t: tuple) -> str:
-    if len(t) > _ITEMS or not all(type(x) in _SCALAR_J for x in t):
-        return dumps(encode(t, TRACE_LIMITS))
-    return '{"t":"tuple","items":[' + ",".join([_SCALAR_J[type(x)](x) for x in t]) + "]}"
-
-
-_SCALAR_J = {int: _int_j, str: _str_j, float: _float_j,
-             bool: lambda b: _TRUE_J if b else _FALSE_J, type(None): lambda _: _NONE_J}
-
-
-def _item_j(x) -> str:
-    f = _SCALAR_J.get(type(x))
-    if f is not None:
-        return f(x)
-    if type(x) is tuple:
-        return _tuple_j(x)
-    return dumps(encode(x, TRACE_LIMITS))
-
-
-_PAIR_FMT = "[%s,%s]"
-
-
-def _more(n: int, shown: int) -> str:
-    return ',"len":%d,"more":%d}' % (n, n - shown) if n > shown else "}"
-
-
-def _items_j(items: tuple) -> list:
-    """JSON texts of flat items: whole runs of strings or ints are written in C."""
-    kinds = set(map(type, items))
-    if len(kinds) == 1:
-        tp = kinds.pop()
-        if tp is str and max(map(len, items)) <= TRACE_LIMITS.string:
-            return list(map(_STR_FMT.__mod__, map(_jstr, items)))
-        if tp is int and -_MAX_EXACT_JSON_INT < min(items) and \
-                max(items) < _MAX_EXACT_JSON_INT:
-            return list(map(_INT_FMT.__mod__, items))
-    return [_item_j(x) for x in items]
-
-
-_STR_FMT = '{"t":"str","v":%s}'
-_INT_FMT = '{"t":"int","v":%d}'
-
-
-def _snap_j(s: Snap) -> str:
-    kind, n = s[0], s[1]
-    if kind == K_LIST:
-        items = s[2]
-        if not items:
-            return '{"t":"list","items":[]' + _more(n, 0)
-        return '{"t":"list","items":[' + ",".join(_items_j(items)) + "]" + \
-            _more(n, len(items))
-    if kind == K_DICT:
-        keys, vals = s[2], s[3]
-        if not keys:
-            return '{"t":"dict","items":[]' + _more(n, 0)
-        body = ",".join(map(_PAIR_FMT.__mod__, zip(_items_j(keys), _items_j(vals))))
-        return '{"t":"dict","items":[' + body + "]" + _more(n, len(keys))
-    if kind == K_SET:
-        enc = encode(set(s[2]), TRACE_LIMITS)
-        if n > len(s[2]):
-            enc["len"], enc["more"] = n, n - len(enc["items"])
-        return dumps(enc)
-    if kind == K_BYTES:
-        head = s[2]
-        out = '{"t":"bytearray","v":' + _jstr(repr(head))
-        return out + (',"len":%d,"truncated":true}' % n if n > TRACE_LIMITS.string else "}")
-    raise ValueError(f"unknown snapshot kind {kind}")
-
-
-class _Values:
-    """Value tokens -> JSON text, memoised per export (ints and strings by value)."""
-    __slots__ = ("ints", "strs")
-
-    def __init__(self):
-        self.ints: dict = {}
-        self.strs: dict = {}
-
-    def __call__(self, token) -> str:
-        tp = type(token)
-        if tp is int:
-            j = self.ints.get(token)
-            if j is None:
-                j = self.ints[token] = _int_j(token)
-            return j
-        if tp is str:
-            j = self.strs.get(token)
-            if j is None:
-                j = self.strs[token] = _str_j(token)
-            return j
-        if tp is Snap:
-            return _snap_j(token)
-        if tp is dict:
-            return dumps(token)
-        f = _SCALAR_J.get(tp)
-        if f is not None:
-            return f(token)
-        if tp is tuple:
-            return _tuple_j(token)
-        return dumps(encode(token, TRACE_LIMITS))
-
-
-_names: dict = {}
-
-
-def _name_j(s: str) -> str:
-    j = _names.get(s)
-    if j is None:
-        j = _jstr(s)
-        if len(_names) < 10_000:
-            _names[s] = j
-    return j
-
-
-# ---------------------------------------------------------------------- events
-
-_LINE_FMT = '{"kind":"line","frame":%d,"line":%%d}'
-_LOOP_FMT = '{"kind":"loop","frame":%d,"line":%d,"iteration":%d}'
-_BIND_FMT = '{"kind":"%s","frame":%d,"line":%d,"name":%s,"value":%s%s}'
-_is_int = int.__instancecheck__
-
-
-def export_events(rec, loops: list[dict]) -> tuple[list[str], bool, dict]:
-    """(events as JSON texts, cut at the event cap?, line counts)."""
-    index = _loop_index(rec, loops)
-    by_body, span, nested = index.by_body, index.span, index.nested
-    raw = rec.events
-    cap = rec.max_events
-    # Each raw entry but a frame marker is one event, plus at most one LOOP per LINE: only a
-    # long recording can reach the cap, and only then is it checked per entry.
-    check = 2 * len(raw) > cap
-    val = _Values()
-    out: list[str] = []
-    append = out.append
-    refs: dict = {}
-    last_value: dict = {}          # (frame, ref) -> JSON of its last BIND/MUTATE value
-    frames_state: dict = {}        # frame -> (its loop counters, its previous LINE)
-    counters: dict = {}            # loop header -> iterations so far (current frame)
-    prev = None                    # previous LINE of the current frame
-    pend: list[str] = []           # BIND/MUTATE of the last diff, not yet written
-    pend_at = None                 # (frame, line) of `pend`
-    cur = 0
-    line_fmt = _LINE_FMT % 0
-    cut = False
-    for x in raw:
-        if check and len(out) + len(pend) >= cap:
-            cut = True
-            break
-        try:
-            if type(x) is int:
-                if x < 0:
-                    frames_state[cur] = (counters, prev)
-                    cur = -x - 1
-                    counters, prev = frames_state.get(cur) or ({}, None)
-                    line_fmt = _LINE_FMT % cur
-                    continue
-                if by_body:
-                    if counters:
-                        for h in [h for h in counters if x not in span[h]]:
-                            del counters[h]
-                    header = by_body.get(x)
-                    if header is not None:
-                        inner = nested.get(header)
-                        if inner is None or prev is None or prev not in inner:
-                            n = counters[header] = counters.get(header, 0) + 1
-                            loop_j = _LOOP_FMT % (cur, header, n)
-                            if pend and pend_at != (cur, header):
-                                out.extend(pend)
-                                pend.clear()
-                            append(loop_j)
-                if pend:
-                    out.extend(pend)
-                    pend.clear()
-                prev = x
-                append(line_fmt % x)
-                continue
-            kind = x[0]
-            if kind == BIND or kind == MUTATE:
-                fid, line, name, token, oid = x[1], x[2], x[3], x[4], x[5]
-                vj = val(token)
-                if oid is not None:
-                    ref = refs.get(oid)
-                    if ref is None:
-                        ref = refs[oid] = len(refs) + 1
-                    seen = (fid, ref)
-                    if kind == MUTATE and last_value.get(seen) == vj:
-                        continue       # changed identity inside, not value: no mutation
-                    last_value[seen] = vj
-                    tail = ',"ref":%d' % ref
-                else:
-                    tail = ""
-                if kind == MUTATE and x[6]:
-                    tail += ',"aliases":[' + ",".join(map(_name_j, x[6])) + "]"
-                if pend and pend_at != (fid, line):
-                    out.extend(pend)
-                    pend.clear()
-                pend_at = (fid, line)
-                pend.append(_BIND_FMT % (kind, fid, line, _name_j(name), vj, tail))
-                continue
-            if pend:
-                out.extend(pend)
-                pend.clear()
-            fid, line = x[1], x[2]
-            if kind == CALL:
-                head = '{"kind":"call","frame":%d,"line":%d,"name":%s' % (fid, line, _name_j(x[3]))
-                if x[4] is True:
-                    append(head + ',"resumed":true}')
-                else:
-                    args = ",".join(["[" + _name_j(n) + "," + val(t) + "]" for n, t in x[4]])
-                    append(head + ',"args":[' + args + "]}")
-            elif kind == RETURN or kind == YIELD:
-                append('{"kind":"%s","frame":%d,"line":%d,"value":%s}' % (
-                    kind, fid, line, val(x[3])))
-            elif kind == RAISE:
-                append('{"kind":"raise","frame":%d,"line":%d,"name":%s,"text":%s}' % (
-                    fid, line, _name_j(x[3]), _jstr(x[4])))
-            elif kind == CAUGHT or kind == PROPAGATE:
-                append('{"kind":"%s","frame":%d,"line":%d,"name":%s}' % (
-                    kind, fid, line, _name_j(x[3])))
-            elif kind == "output":
-                where = "" if line is None else ',"line":%d' % line
-                append('{"kind":"output","frame":%d%s,"stream":%s,"text":%s}' % (
-                    fid, where, _jstr(x[3]), _jstr("".join(x[4]))))
-        except Exception:       # a value that cannot be exported: leave the event out
-            continue
-    if pend:
-        out.extend(pend)
-    if len(out) > cap:
-        del out[cap:]
-        cut = True
-    # Every LINE entry is one run of its line (repeats and unrecorded runs are extra_counts).
-    counts = dict(rec.extra_counts)
-    _count_elements(counts, filter(_is_int, raw))      # in C; markers (< 0) dropped below
-    for marker in [k for k in counts if k < 0]:
-        del counts[marker]
-    return out, cut, counts
+_OUTSIDE = (frozenset(), None, None)      # LoopIndex.at of a line in no loop
 
 
 class RawJSON(str):
@@ -428,16 +167,222 @@ class RawJSON(str):
     __slots__ = ()
 
 
-_FRAME_FMT = '{"id":%d,"function":%s,"parent":%s,"depth":%d,"def_line":%d,"call_line":%s,' \
-    '"kind":"%s"}'
+_NO_LOOPS = LoopIndex([])
+_indexes: dict = {}     # id(loops) -> (loops, its LoopIndex), for a plain list of loops
+
+
+def _loop_index(loops: list[dict]) -> LoopIndex:
+    """The analysis' LoopIndex of `loops`, or one built once per plain list."""
+    index = getattr(loops, "loop_index", None)
+    if index is not None:
+        return index
+    if not loops:
+        return _NO_LOOPS
+    hit = _indexes.get(id(loops))
+    if hit is not None and hit[0] is loops:
+        return hit[1]
+    if len(_indexes) >= 64:
+        _indexes.clear()
+    index = LoopIndex(loops)
+    _indexes[id(loops)] = (loops, index)     # holding the list keeps its id unique
+    return index
+
+
+class _Values:
+    """Value tokens -> JSON text, memoised per export (ints and strings by value)."""
+    __slots__ = ("strs",)
+
+    def __init__(self):
+        self.strs: dict = {}
+
+    def __call__(self, token) -> str:
+        return memo_value_j(self.strs, token)
+
+
+# ---------------------------------------------------------------------- events
+
+_LINE_HEAD = '{"kind":"line","frame":%d,"line":'
+_LINE_HEAD_0 = _LINE_HEAD % 0
+# LINE events of frame 0 (most of them) by line, the usual ones made at import.
+_LINES_0 = Memo((_LINE_HEAD_0 + "%d}").__mod__, 1 << 12, range(1, 256))
+_BIND_HEAD = '{"kind":"%s","frame":%d,"line":%d,"name":%s,"value":'
+_is_int = int.__instancecheck__
+_negative = (0).__gt__
+
+
+def _event_j(x: tuple, strs: dict) -> str:
+    """A CALL, YIELD, RAISE, CAUGHT, PROPAGATE or output entry (or a RETURN) as its event."""
+    kind, fid, line = x[0], x[1], x[2]
+    if kind == CALL:
+        if x[4] is True:
+            tail = ',"resumed":true}'
+        else:
+            args = []
+            for n, t in x[4]:
+                vj = INTS[t] if type(t) is int else memo_value_j(strs, t)
+                args.append(f"[{NAMES[n]},{vj}]")
+            tail = f',"args":[{",".join(args)}]}}'
+        return f'{{"kind":"call","frame":{DIGITS[fid]},"line":{DIGITS[line]},' \
+            f'"name":{NAMES[x[3]]}{tail}'
+    if kind == RETURN or kind == YIELD:
+        t = x[3]
+        vj = INTS[t] if type(t) is int else memo_value_j(strs, t)
+        return f'{{"kind":"{kind}","frame":{DIGITS[fid]},"line":{DIGITS[line]},"value":{vj}}}'
+    if kind == RAISE:
+        return '{"kind":"raise","frame":%d,"line":%d,"name":%s,"text":%s}' % (
+            fid, line, NAMES[x[3]], _jstr(x[4]))
+    if kind == CAUGHT or kind == PROPAGATE:
+        return '{"kind":"%s","frame":%d,"line":%d,"name":%s}' % (kind, fid, line, NAMES[x[3]])
+    if kind == "output":
+        where = "" if line is None else ',"line":%d' % line
+        return '{"kind":"output","frame":%d%s,"stream":%s,"text":%s}' % (
+            fid, where, _jstr(x[3]), _jstr("".join(x[4])))
+    raise ValueError(f"unknown entry {kind!r}")
+
+
+def export_events(rec, loops: list[dict], index: LoopIndex | None = None
+                  ) -> tuple[list[str], bool, dict]:
+    """(events as JSON texts, cut at the event cap?, line counts)."""
+    if index is None:
+        index = _loop_index(loops)
+    at = index.at
+    raw = rec.events
+    cap = rec.max_events
+    # Each raw entry but a frame marker is one event, plus at most one LOOP per LINE: only a
+    # long recording can reach the cap, and only then is it checked per entry.
+    check = 2 * len(raw) > cap
+    out: list[str] = []
+    append = out.append
+    strs: dict = {}                # str tokens -> JSON
+    heads: dict = {}               # line -> name -> (frame, kind, BIND/MUTATE text to value)
+    refs: dict = {}
+    last_value: dict = {}          # (frame, ref) -> JSON of its last BIND/MUTATE value
+    frames_state: dict = {}        # frame -> its (counters, kept, prev) below
+    counters: dict = {}            # loop header -> iterations so far (current frame)
+    kept = None                    # the loops (LoopIndex.at) `counters` was last cut to
+    prev = None                    # previous LINE of the current frame
+    cur = 0
+    lines_j = _LINES_0             # line -> its LINE event in frame 0, else None:
+    line_head = _LINE_HEAD_0       # ... the LINE events of the current frame up to the line
+    # out[pend:] are the BIND/MUTATEs of (pend_fid, pend_line) since the last other event: a
+    # LOOP of that very line goes before them (a for target is bound in the new iteration).
+    pend, pend_fid, pend_line = 0, None, None
+    cut = False
+    for x in raw:
+        if check and len(out) >= cap:
+            cut = True
+            break
+        try:
+            if type(x) is int:
+                if x < 0:
+                    if ~x != cur:          # marker ~fid (a trace starts with one for 0)
+                        frames_state[cur] = (counters, kept, prev)
+                        cur = ~x
+                        counters, kept, prev = frames_state.get(cur) or ({}, None, None)
+                        lines_j = None if cur else _LINES_0
+                        line_head = _LINE_HEAD % cur
+                    continue
+                if at:
+                    keep, header, inner = at.get(x, _OUTSIDE)
+                    if keep is not kept:
+                        # Counters are of loops around the last line: drop those we left.
+                        if counters and not keep.issuperset(counters):
+                            for h in [h for h in counters if h not in keep]:
+                                del counters[h]
+                        kept = keep
+                    if header is not None and (inner is None or prev is None
+                                               or prev not in inner):
+                        n = counters[header] = counters.get(header, 0) + 1
+                        loop_j = f'{{"kind":"loop","frame":{DIGITS[cur]},' \
+                            f'"line":{DIGITS[header]},"iteration":{DIGITS[n]}}}'
+                        if pend_fid == cur and pend_line == header:
+                            out[pend:] = [loop_j, *out[pend:]]
+                        else:
+                            append(loop_j)
+                pend_fid = None
+                prev = x
+                if lines_j is not None:
+                    append(lines_j[x])
+                else:
+                    append(f"{line_head}{DIGITS[x]}}}")
+                continue
+            kind = x[0]
+            if kind == BIND:
+                _, fid, line, name, token, oid = x
+                mutate = aliases = None
+            elif kind == MUTATE:
+                _, fid, line, name, token, oid, aliases = x
+                mutate = True
+            else:
+                pend_fid = None
+                if kind == RETURN:          # one per frame: not worth a call
+                    _, fid, line, token = x
+                    vj = INTS[token] if type(token) is int else memo_value_j(strs, token)
+                    append(f'{{"kind":"return","frame":{DIGITS[fid]},"line":{DIGITS[line]},'
+                           f'"value":{vj}}}')
+                else:
+                    append(_event_j(x, strs))
+                continue
+            tp = type(token)
+            if tp is str:
+                vj = strs.get(token)
+                if vj is None:
+                    vj = strs[token] = str_j(token)
+            elif tp is int:
+                vj = INTS[token]
+            elif tp is Snap:
+                vj = snap_j(token)
+            else:
+                vj = value_j(token)
+            if oid is None:
+                tail = "}"
+            else:
+                ref = refs.get(oid)
+                if ref is None:
+                    ref = refs[oid] = len(refs) + 1
+                seen = (fid, ref)
+                if mutate and last_value.get(seen) == vj:
+                    continue       # changed identity inside, not value: no mutation
+                last_value[seen] = vj
+                tail = f',"ref":{DIGITS[ref]}}}'
+            if aliases:
+                tail = f'{tail[:-1]},"aliases":[{",".join(map(NAMES.__getitem__, aliases))}]}}'
+            if pend_fid != fid or pend_line != line:
+                pend, pend_fid, pend_line = len(out), fid, line
+            at_line = heads.get(line)
+            if at_line is None:
+                at_line = heads[line] = {}
+            head = at_line.get(name)
+            if head is None or head[0] != fid or head[1] is not kind:
+                head = at_line[name] = (fid, kind, _BIND_HEAD % (kind, fid, line, NAMES[name]))
+            append(f"{head[2]}{vj}{tail}")
+        except Exception:       # a value that cannot be exported: leave the event out
+            continue
+    if len(out) > cap:
+        del out[cap:]
+        cut = True
+    # Every LINE entry is one run of its line (repeats and unrecorded runs are extra_counts).
+    counts = dict(rec.extra_counts)
+    _count_elements(counts, filter(_is_int, raw))      # in C, frame markers (< 0) too
+    if cut:
+        for marker in [*filter(_negative, counts)]:
+            del counts[marker]
+    else:       # every marker was read: it is that of a frame switched to
+        counts.pop(~cur, None)
+        for fid in frames_state:
+            counts.pop(~fid, None)
+    return out, cut, counts
 
 
 def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
     """Fill `data` (the trace JSON) from the recorder. Events (a list of JSON texts), frames,
     loops, lines and line counts (RawJSON) are JSON text already: write `data` with
     `dumps_trace`."""
-    loops = rec.loops if rec.loops is not None else find_loops(tree)
-    events, cut, counts = export_events(rec, loops)
+    loops = rec.loops
+    if loops is None:
+        loops = find_loops(tree)
+    index = _loop_index(loops)
+    events, cut, counts = export_events(rec, loops, index)
     frames = []
     used = set(counts)
     for f in rec.frames:
@@ -446,30 +391,84 @@ def build_trace(data: dict, rec, tree, source_lines: list[str]) -> None:
         fid, code, parent, depth, call_line = f
         kind = ("generator" if code.co_flags & 0x20 else
                 "lambda" if code.co_name == "<lambda>" else "function")
-        frames.append(_FRAME_FMT % (fid, _name_j(code.co_qualname),
-                                    "null" if parent is None else parent, depth,
-                                    code.co_firstlineno,
-                                    "null" if call_line is None else call_line, kind))
+        frames.append(
+            f'{{"id":{DIGITS[fid]},"function":{NAMES[code.co_qualname]},'
+            f'"parent":{"null" if parent is None else DIGITS[parent]},"depth":{DIGITS[depth]},'
+            f'"def_line":{DIGITS[code.co_firstlineno]},'
+            f'"call_line":{"null" if call_line is None else DIGITS[call_line]},"kind":"{kind}"}}')
         used.add(code.co_firstlineno)
     # Lines of non-LINE events (raise, return...) are lines that ran, so already in `counts`,
     # except for the rare event past a cut; the parsing side tolerates a missing line.
-    data["frames"] = RawJSON("[" + ",".join(frames) + "]")
+    ns = sorted(used)
+    if ns and (ns[0] < 1 or ns[-1] > len(source_lines)):
+        ns = [n for n in ns if 0 < n <= len(source_lines)]
+    texts, runs = [], []
+    for n in ns:
+        key = KEYS[n]
+        texts.append(key + _jstr(source_lines[n - 1]))
+        c = counts.get(n)
+        if c is not None:
+            runs.append(key + DIGITS[c])
+    if len(runs) < len(counts):     # lines past the end of the source: counted all the same
+        runs = [KEYS[n] + DIGITS[counts[n]] for n in sorted(counts)]
+    data["frames"] = RawJSON(f'[{",".join(frames)}]')
     data["events"] = events
-    index = _loop_index(rec, loops)
-    data["loops"] = RawJSON(index.json if index.json is not None else dumps(loops))
-    n_lines = len(source_lines)
-    data["lines"] = RawJSON("{" + ",".join(['"%d":%s' % (n, _jstr(source_lines[n - 1]))
-                                            for n in sorted(used) if 0 < n <= n_lines]) + "}")
-    data["line_counts"] = RawJSON("{" + ",".join(map('"%d":%d'.__mod__, sorted(counts.items())))
-                                  + "}")
+    data["loops"] = index.json
+    data["lines"] = RawJSON(f'{{{",".join(texts)}}}')
+    data["line_counts"] = RawJSON(f'{{{",".join(runs)}}}')
     data["steps"] = rec.steps
     data["truncated"] = (not rec.recording) or cut
+
+
+# '"key":' for the trace's top-level keys (and any other string).
+_FIELD_KEYS = Memo(lambda k: _jstr(k) + ":", 256, ("status", "steps", "truncated"))
+_BUILT = ("frames", "events", "loops", "lines", "line_counts", "steps", "truncated")
 
 
 def dumps_trace(data: dict) -> str:
     """The trace as one JSON text: like json.dumps(data, ensure_ascii=False,
     separators=(",", ":")), with what build_trace wrote as JSON text (events, RawJSON values)
-    put in as it is."""
+    put in as it is, after the other fields."""
+    keys = tuple(data)
+    if keys[-7:] == _BUILT:         # as build_trace left it: its entries last, in this order
+        values = tuple(data.values())
+        frames, events, loops, lines, counts, steps, truncated = values[-7:]
+        if type(frames) is RawJSON and type(loops) is RawJSON and type(lines) is RawJSON \
+                and type(counts) is RawJSON and type(events) is list and events \
+                and type(events[0]) is str and type(steps) is int and type(truncated) is bool:
+            head_j = _head_j(keys, values[:-7]) if len(keys) > 7 else ""
+            if head_j is not None:
+                return "".join((
+                    "{", head_j, '"steps":', DIGITS[steps],
+                    ',"truncated":true' if truncated else ',"truncated":false',
+                    ',"frames":', frames, ',"events":[', ",".join(events), '],"loops":', loops,
+                    ',"lines":', lines, ',"line_counts":', counts, "}"))
+    return _dumps_trace_any(data)
+
+
+def _head_j(keys: tuple, values: tuple) -> str | None:
+    """The JSON members of the fields before build_trace's, each followed by a comma, or None
+    when dumps_trace must take the general way (a raw JSON value among them goes after all
+    the others; a key that is not a string)."""
+    parts = []
+    try:
+        for k, v in zip(keys, values):
+            if type(v) is str:
+                parts.append(f"{_FIELD_KEYS[k]}{_jstr(v)},")
+                continue
+            j = scalar_field_j(v)
+            if j is None:     # some other JSON value: all of them by the C encoder
+                if RawJSON in map(type, values):
+                    return None
+                return dumps(dict(zip(keys, values)))[1:-1] + ","
+            parts.append(f"{_FIELD_KEYS[k]}{j},")
+    except TypeError:         # a key that is not a string: left to json.dumps' rules
+        return None
+    return "".join(parts)
+
+
+def _dumps_trace_any(data: dict) -> str:
+    """dumps_trace for fields of any JSON type (not just scalars)."""
     rest, raw = {}, []
     for k, v in data.items():
         if type(v) is RawJSON:
