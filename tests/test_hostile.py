@@ -188,6 +188,10 @@ def both(*checks):
     return check
 
 
+def has_events(t: Trace, ctx: Ctx):
+    assert t.events, "the partial trace was lost: " + _show(t)
+
+
 def nothing_forged(t: Trace, ctx: Ctx):
     """The forged trace never comes back: either the real one, or an error saying why not."""
     assert "FORGED" not in json.dumps(to_json(t)), _show(t)
@@ -264,6 +268,11 @@ CASES = [
     Case("memory_strings", error_any(("memory_limit", "timeout"))),
     Case("memory_bytearray", error_any(("memory_limit", "timeout"))),
     Case("raise_limits", error("memory_limit", "memory limit")),
+    # A __del__ that fights back when the sandbox frees memory to write the report: refused.
+    Case("memory_del_exit", both(error("memory_limit", "memory limit (1024 MB)"), has_events)),
+    Case("memory_del_loop", both(error("memory_limit", "memory limit (1024 MB)"), has_events)),
+    Case("memory_del_print", both(error("memory_limit", "memory limit (1024 MB)"), has_events,
+                                  stdout_is(""))),
     Case("recursion_plain", raised("RecursionError", "maximum recursion depth")),
     Case("recursion_unlimited", error_any(("timeout", "step_limit", "memory_limit", "crash"))),
     # Output.

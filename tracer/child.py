@@ -11,6 +11,7 @@ described from its class and arguments through the value encoder (its __str__ is
 
 from __future__ import annotations
 
+import _signal
 import ast
 import builtins
 import gc
@@ -20,6 +21,7 @@ import json
 import os
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import types
@@ -38,6 +40,54 @@ END_PREFIX = b'{"phase":"end","mac":"'   # the line after the trace: its MAC, th
 MAC_BYTES = 16
 _type_name = type.__dict__["__name__"].__get__
 _exc_traceback = BaseException.__dict__["__traceback__"].__get__
+_real_unraisablehook = sys.__unraisablehook__
+# Plain ints through _signal: the signal module's enum wrapping costs ~1 us per signal.
+_SIGNALS = sorted(_signal.valid_signals())
+# Code that may run while the trace is written: ours, the standard library's.
+_OUR_CODE = tuple({os.path.join(os.path.dirname(os.path.abspath(__file__)), ""),
+                   os.path.join(sysconfig.get_paths()["stdlib"], ""),
+                   os.path.join(sysconfig.get_paths()["platstdlib"], ""), "<frozen "})
+
+
+class _UserCodeRefused(BaseException):
+    """Raised into a user function that would start while the trace is being written."""
+
+
+def _refuse(frame, event, arg):
+    """settrace function of the writing phase: a user function (a __del__ of an object freed
+    to make room, a weakref callback) fails before its first line."""
+    if event == "call" and not frame.f_code.co_filename.startswith(_OUR_CODE):
+        raise _UserCodeRefused
+    return None
+
+
+def _refused_again(unraisable) -> None:
+    """sys.unraisablehook meanwhile: a refused __del__ ends up here, and the interpreter has
+    dropped the trace function that refused it, so it goes back in."""
+    if not isinstance(unraisable.exc_value, _UserCodeRefused):
+        _real_unraisablehook(unraisable)
+    _real_settrace(_refuse)
+
+
+def _quiet_user_hooks() -> None:
+    """Once the call is over no user code runs: no signal handler of its (they are ignored:
+    a handler's exception would surface in our code), no finalizer of its cyclic garbage
+    (the collector is off; the process leaves with os._exit)."""
+    gc.disable()
+    for sig in _SIGNALS:
+        try:
+            if callable(_signal.getsignal(sig)):
+                _signal.signal(sig, _signal.SIG_IGN)
+        except (ValueError, OSError, TypeError, RuntimeError):
+            pass
+
+
+def _refuse_user_code() -> None:
+    """Before freeing what user code allocated: objects freed may run user code (__del__,
+    weakref callbacks), which must not end, stall or speak for the run."""
+    _quiet_user_hooks()
+    sys.unraisablehook = _refused_again
+    _real_settrace(_refuse)
 
 
 def trace_mac(key_or_state, data: bytes) -> str:
@@ -102,6 +152,7 @@ class _Run:
                 self.backend.uninstall()
             except Exception:
                 pass
+        _quiet_user_hooks()
         try:
             raw = self._payload(fields)
         except MemoryError:
@@ -146,8 +197,16 @@ class _Run:
         """After a MemoryError: free the reserve, the locals of the finished frames in the
         traceback `tb` (whoever else holds those frames: the recorder does), and the objects
         the recorder keeps alive (objects numbered for identity, frame states with their
-        snapshots), so that the partial trace, which needs none of them, can be built."""
+        snapshots), so that the partial trace, which needs none of them, can be built. Any user
+        code that freeing starts is refused (`_refuse_user_code`)."""
         self.reserve = None
+        if self.backend is not None:
+            try:
+                self.backend.uninstall()
+            except Exception:
+                pass
+            self.backend = None
+        _refuse_user_code()
         while tb is not None:
             try:
                 tb.tb_frame.clear()

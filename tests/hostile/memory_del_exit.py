@@ -1,0 +1,15 @@
+# Objects whose __del__ ends the process when the sandbox frees them after a MemoryError: freeing
+# them must not run it (the run is reported as over its memory limit, with its trace).
+import os
+
+
+class Trap:
+    def __del__(self):
+        os._exit(0)
+
+
+def f():
+    keep = [Trap() for _ in range(3)]
+    big = []
+    while True:
+        big.append(bytearray(10**8))
