@@ -328,6 +328,21 @@ def nested_frames(trace: Trace, name: str) -> list[int]:
     return order + sorted(ids - set(order))
 
 
+def unrecorded_runs(trace: Trace, def_line: int, end_line: int | None) -> str | None:
+    """When the body of a nested def (0-based `def_line`..`end_line`) ran but no call of it
+    was recorded, why: a sentence to say instead of "not called". Line counts include every
+    run, recorded or not (calls below the depth limit, past the event cap)."""
+    if end_line is None:
+        return None
+    runs = sum(n for line, n in trace.line_counts.items() if def_line + 2 <= line <= end_line + 1)
+    if not runs:
+        return None
+    why = "deeper than the tracer's depth limit" + \
+        (" or after the trace reached its event cap" if trace.truncated else "")
+    return (f"its lines ran {runs} time{'s' * (runs != 1)}, but none of its calls was "
+            f"recorded: they were {why}.")
+
+
 def nested_value_history(trace: Trace, name: str, var: str) -> list[list[str]]:
     """Per call of the nested function `name` (in call order): the values `var` took in that
     call, its argument value first when it is a parameter."""
@@ -346,9 +361,12 @@ def nested_value_history(trace: Trace, name: str, var: str) -> list[list[str]]:
 
 
 def hover_nested_variable(var: str, inner: str, call: str, calls: list[list[str]],
-                          limit: int = 8) -> str:
-    """`k` inside the nested `inner`, as the run `call` of the enclosing function set it."""
+                          limit: int = 8, unrecorded: str | None = None) -> str:
+    """`k` inside the nested `inner`, as the run `call` of the enclosing function set it
+    (`unrecorded`: why no call was recorded although it ran, see unrecorded_runs)."""
     run = md_code(short(call, 80))
+    if not calls and unrecorded:
+        return f"**tracecot** · In the run {run}, {md_code(inner)} ran: {unrecorded}"
     if not calls:
         return (f"**tracecot** · {md_code(inner)} was not called in the run {run}, so "
                 f"{md_code(var)} has no value there.")

@@ -298,6 +298,10 @@ class Service:
             return text
         count, lines = present.nested_calls(run.trace, skipped.name)
         if not count:
+            why = present.unrecorded_runs(run.trace, skipped.def_line, skipped.end_line)
+            if why:
+                return text + f"\n\nIn the run {present.md_code(present.short(run.call, 60))}, " \
+                              f"{why}"
             return text + f"\n\nThe run {present.md_code(present.short(run.call, 60))} " \
                           f"did not call it."
         head = (f"In the run {present.md_code(present.short(run.call, 60))} it was called "
@@ -341,7 +345,9 @@ class Service:
         calls = present.nested_value_history(run.trace, nested.name, name)
         if calls and not any(calls):
             return None
-        return present.hover_nested_variable(name, nested.name, run.call, calls)
+        why = None if calls else present.unrecorded_runs(run.trace, nested.def_line,
+                                                           nested.end_line)
+        return present.hover_nested_variable(name, nested.name, run.call, calls, unrecorded=why)
 
     def prediction_text(self, uri: str, doc: Document, run: Run) -> str | None:
         m = self.model

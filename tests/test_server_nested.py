@@ -35,6 +35,20 @@ SRC = textwrap.dedent('''\
         return out
 
 
+    def deep(n):
+        """
+        >>> deep(12)
+        0
+        """
+        def bottom(x):
+            y = x * 0
+            return y
+
+        if n == 0:
+            return bottom(n)
+        return deep(n - 1)
+
+
     class Stack:
         """A stack.
 
@@ -129,6 +143,19 @@ async def test_hover_on_a_variable_of_a_nested_function(client: LanguageClient):
     assert md is not None and md.startswith("**tracecot** · `n` in `outer(2)`"), md
     md = await H.hover(client, client.uri, _line("out = []"), 4)
     assert md.startswith("**tracecot** · `out` in `outer(2)`"), md
+
+
+@amod
+async def test_nested_calls_below_the_depth_limit_are_not_said_never_called(client: LanguageClient):
+    # deep(12) calls bottom 13 levels down: it ran, but the tracer records 10 levels.
+    md = await H.hover(client, client.uri, _line("def bottom(x)"), 9)
+    assert md is not None and "In the run `deep(12)`, its lines ran 2 times, but none of its " \
+        "calls was recorded: they were deeper than the tracer's depth limit." in md, md
+    assert "did not call it" not in md, md
+    md = await H.hover(client, client.uri, _line("y = x * 0"), 8)
+    assert md == "**tracecot** · In the run `deep(12)`, `bottom` ran: its lines ran 2 times, " \
+                 "but none of its calls was recorded: they were deeper than the tracer's " \
+                 "depth limit.", md
 
 
 @amod
