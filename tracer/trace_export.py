@@ -47,7 +47,6 @@ class ForTargets(dict):
     """{for header line: (target names, first body line)}, plus, found by the same walk, the
     module's loops (`.loops`) and the hidden comprehension names per function (`.hidden`)."""
     loops: list
-    loop_index: "LoopIndex"
     hidden: dict
 
 
@@ -105,7 +104,7 @@ def analyse_names(tree) -> tuple[frozenset, ForTargets]:
                             + [getattr(scope, "lineno", 1)])
                 hidden[first] = hidden.get(first, frozenset()) | names
     loops.sort(key=lambda x: x["line"])
-    loops.loop_index = targets.loop_index = LoopIndex(loops)
+    loops.loop_index = LoopIndex(loops)
     targets.loops = loops
     targets.hidden = hidden
     return frozenset().union(*hidden.values()), targets
@@ -168,24 +167,15 @@ class RawJSON(str):
 
 
 _NO_LOOPS = LoopIndex([])
-_indexes: dict = {}     # id(loops) -> (loops, its LoopIndex), for a plain list of loops
 
 
 def _loop_index(loops: list[dict]) -> LoopIndex:
-    """The analysis' LoopIndex of `loops`, or one built once per plain list."""
+    """The LoopIndex the analysis made with `loops` (a Loops list); built here only for a
+    plain list, which no caller in the project passes."""
     index = getattr(loops, "loop_index", None)
     if index is not None:
         return index
-    if not loops:
-        return _NO_LOOPS
-    hit = _indexes.get(id(loops))
-    if hit is not None and hit[0] is loops:
-        return hit[1]
-    if len(_indexes) >= 64:
-        _indexes.clear()
-    index = LoopIndex(loops)
-    _indexes[id(loops)] = (loops, index)     # holding the list keeps its id unique
-    return index
+    return LoopIndex(loops) if loops else _NO_LOOPS
 
 
 class _Values:
