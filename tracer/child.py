@@ -147,11 +147,7 @@ class _Run:
             signal.setitimer(signal.ITIMER_PROF, 0)
         except (ValueError, OSError, AttributeError):
             pass
-        if self.backend is not None:
-            try:
-                self.backend.uninstall()
-            except Exception:
-                pass
+        self.stop_tracing()
         _quiet_user_hooks()
         try:
             raw = self._payload(fields)
@@ -177,6 +173,15 @@ class _Run:
             view = view[n:]
         _real_exit(0)
 
+    def stop_tracing(self) -> None:
+        """The tracer is off (if it was still on): nothing more is recorded."""
+        if self.backend is not None:
+            try:
+                self.backend.uninstall()
+            except Exception:
+                pass
+            self.backend = None
+
     def _payload(self, fields: dict) -> bytes:
         """The trace line (without its newline)."""
         data = dict(self.base)
@@ -200,12 +205,7 @@ class _Run:
         snapshots), so that the partial trace, which needs none of them, can be built. Any user
         code that freeing starts is refused (`_refuse_user_code`)."""
         self.reserve = None
-        if self.backend is not None:
-            try:
-                self.backend.uninstall()
-            except Exception:
-                pass
-            self.backend = None
+        self.stop_tracing()
         _refuse_user_code()
         while tb is not None:
             try:
