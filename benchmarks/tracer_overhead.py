@@ -267,7 +267,8 @@ def bench_task(task, workdir: Path, repeat: int, pysnooper, snoop) -> dict:
     except _Stop:
         pass
 
-    row["floor"], _ = _best_of(_floor_call(fn, ours.codes), maker, repeat)
+    row["floor"], got = _best_of(_floor_call(fn, ours.codes), maker, repeat)
+    row["floor_ok"] = got[0] == expected[0] and _same(got[1], expected[1])
     for name, wrap in (("pysnooper", lambda out: pysnooper.snoop(output=out, color=False)(fn)),
                        ("snoop", lambda out: snoop.Config(out=out, color=False).snoop(fn))):
         try:
@@ -342,7 +343,7 @@ def main(argv=None) -> int:
     n = len(rows)
     plain_ok = [r for r in rows if "plain" in r]
     common = [r for r in plain_ok if r.get("ours_ok") and r.get("pysnooper_ok")
-              and r.get("snoop_ok")]
+              and r.get("snoop_ok") and r.get("floor_ok")]
     slow = {tool: _geomean(r[tool] / r["plain"] for r in common)
             for tool in ("ours_record", "ours", "pysnooper", "snoop", "floor")}
     print(f"tracer overhead on CruxEval: {n} tasks, {a.repeat} timed calls per tool and task, "
@@ -354,13 +355,12 @@ def main(argv=None) -> int:
           f"{'median time':>12s}")
     labels = {"plain": "(a) plain call", "ours_record": "(b) ours, record only",
               "ours": "(b) ours, record + export JSON", "pysnooper": "(c) PySnooper",
-              "snoop": "(d) snoop"}
+              "snoop": "(d) snoop", "floor": "(f) floor: settrace + locals tuple"}
     oks = {"plain": len(plain_ok), "ours_record": sum(bool(r.get("ours_ok")) for r in rows),
            "ours": sum(bool(r.get("ours_ok")) for r in rows),
            "pysnooper": sum(bool(r.get("pysnooper_ok")) for r in rows),
-           "snoop": sum(bool(r.get("snoop_ok")) for r in rows)}
-    labels["floor"] = "(f) floor: settrace + locals tuple"
-    oks["floor"] = len(plain_ok)
+           "snoop": sum(bool(r.get("snoop_ok")) for r in rows),
+           "floor": sum(bool(r.get("floor_ok")) for r in rows)}
     for tool, label in labels.items():
         times = [r[tool] for r in common]
         factor = "1.0x" if tool == "plain" else f"{slow[tool]:.1f}x"
