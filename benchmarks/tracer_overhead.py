@@ -382,7 +382,7 @@ def main(argv=None) -> int:
     long_ = [r for r in common if r.get("steps", 0) >= LONG_STEPS]
     if long_:
         per_line = {tool: statistics.median((r[tool] - r["plain"]) / r["steps"] for r in long_)
-                    for tool in ("ours_record", "ours", "pysnooper", "snoop")}
+                    for tool in ("ours_record", "ours", "pysnooper", "snoop", "floor")}
         slow_long = {tool: _geomean(r[tool] / r["plain"] for r in long_)
                      for tool in ("ours_record", "ours", "pysnooper", "snoop")}
         print(f"on the {len(long_)} calls of >= {LONG_STEPS} executed lines: ours / PySnooper "
@@ -391,7 +391,9 @@ def main(argv=None) -> int:
               f"{slow_long['ours'] / slow_long['snoop']:.3f}; cost per executed line "
               f"(median): ours {_fmt_s(per_line['ours_record'])} recording, "
               f"{_fmt_s(per_line['ours'])} with export; PySnooper "
-              f"{_fmt_s(per_line['pysnooper'])}; snoop {_fmt_s(per_line['snoop'])}")
+              f"{_fmt_s(per_line['pysnooper'])}; snoop {_fmt_s(per_line['snoop'])}; floor "
+              f"{_fmt_s(per_line['floor'])} (one tenth of PySnooper's: "
+              f"{_fmt_s(per_line['pysnooper'] / 10)})")
     print()
     print(f"(e) warm sandbox runs (fork, trace, JSON back), {sand['n']} tasks, one at a time, "
           f"best of {max(1, a.repeat // 2)} per task:")

@@ -79,13 +79,20 @@ class FunctionInfo:
     required: int = 0                 # parameters without a default (and not *args/**kw)
     examples: list[Example] = field(default_factory=list)   # doctest examples
     after_line: int = 0               # 0-based line after the top-level statement (class)
-    kind: str = "function"            # function | static | class (classmethod) | method
+    # function | static | class (classmethod) | method | init (`__init__`, run as `Cls(...)`:
+    # `name` is the class's)
+    kind: str = "function"
     default_receiver: str | None = None   # methods: `Cls()` when it needs no arguments;
                                           # classmethods: `Cls`
 
     @property
     def is_method(self) -> bool:
         return self.kind in ("method", "class")
+
+    @property
+    def def_name(self) -> str:
+        """The name after `def`."""
+        return "__init__" if self.kind == "init" else self.name.rsplit(".", 1)[-1]
 
     @property
     def cls(self) -> str | None:
@@ -123,6 +130,10 @@ class Document:
     skipped: list["Skipped"] = field(default_factory=list)   # defs tracecot cannot call
 
     def function(self, name: str) -> FunctionInfo | None:
+        if name.endswith(".__init__"):
+            name = name[:-len(".__init__")]
+            return next((f for f in self.functions if f.name == name and f.kind == "init"),
+                        None)
         return next((f for f in self.functions if f.name == name), None)
 
     def skipped_at(self, line: int) -> "Skipped | None":
@@ -256,10 +267,8 @@ def _definitions(tree: ast.Module, skipped: list[Skipped]):
                                                f"`{qual}` is a property: tracecot calls "
                                                f"functions and methods, not attribute access."))
                     elif sub.name == "__init__":
-                        skipped.append(Skipped(qual, sub.lineno - 1,
-                                               f"`{qual}` runs when `{node.name}(...)` creates "
-                                               f"an instance; tracecot calls the class's other "
-                                               f"methods on such an instance."))
+                        # Run as `Cls(...)`: the class is what a caller calls.
+                        yield sub, node.name, "init", top, None
                     elif "staticmethod" in decos:
                         yield sub, qual, "static", top, None
                     elif "classmethod" in decos:
@@ -330,7 +339,7 @@ def _function_info(node: ast.FunctionDef, qual: str, lines: list[str], kind: str
     text = lines[def_line] if def_line < len(lines) else ""
     m = re.search(r"\bdef\s+(" + re.escape(node.name) + r")\b", text)
     col = m.start(1) if m else 0
-    params, required = _required(node.args, kind in ("method", "class"))
+    params, required = _required(node.args, kind in ("method", "class", "init"))
     return FunctionInfo(name=qual, def_line=def_line,
                         name_range=(def_line, col, def_line, col + len(node.name)),
                         end_line=(node.end_lineno or node.lineno) - 1, params=params,
@@ -417,7 +426,8 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
                   ) -> tuple[str, str | None, str, bool] | None:
     """(function, receiver, args, via_session) when `call` calls one of the document's
     functions or methods with arguments that can be evaluated in the module:
-    `f(1)`, `Shapes.area(2, 3)` (static), `Tree.build([1])` (classmethod, receiver `Tree`),
+    `f(1)`, `Point(1, 2)` (its `__init__`), `Shapes.area(2, 3)` (static), `Tree.build([1])`
+    (classmethod, receiver `Tree`),
     `Stack([1]).push(2)` (method, receiver `Stack([1])`), `s.pop()` with `s` a variable of a
     doctest session (receiver: the expression that rebuilds `s`), and in test files also
     `mod.f(1)` and `mod.Stack().push(1)`."""
@@ -426,7 +436,7 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
     function = receiver = None
     via_session = False
     if isinstance(f, ast.Name):
-        if kinds.get(f.id) == "function":
+        if kinds.get(f.id) in ("function", "init"):
             function = f.id
     elif isinstance(f, ast.Attribute):
         v = f.value
@@ -439,8 +449,9 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
             qual = f"{var.cls}.{f.attr}"
             if var.cls and kinds.get(qual) == "method":
                 function, receiver, via_session = qual, var.expression(v.id), True
-        elif in_test_file and isinstance(v, ast.Name) and kinds.get(f.attr) == "function":
-            function = f.attr                               # mod.f(...)
+        elif in_test_file and isinstance(v, ast.Name) and \
+                kinds.get(f.attr) in ("function", "init"):
+            function = f.attr                               # mod.f(...), mod.Cls(...)
         elif isinstance(v, ast.Call):                       # Cls(...).method(...)
             cname = _class_name(v.func, in_test_file)
             vf = v.func
@@ -555,7 +566,8 @@ def doctest_examples(node: ast.AST, lines: list[str], names,
         return []
     first = doc_node.lineno - 1   # line on which the string literal starts
     classes = {k.rsplit(".", 1)[0] for k in kinds if "." in k} | (
-        set(module_names) & {n.split(".")[0] for n in kinds})
+        set(module_names) & {n.split(".")[0] for n in kinds}) | {
+        k for k, kind in kinds.items() if kind == "init"}
     session: dict[str, _SessionVar] = {}
     out = []
     for ex in examples:
@@ -800,6 +812,24 @@ def example_from_call(fn: "FunctionInfo", text: str, origin: str = "command") ->
     if _called_name(node) in (fn.name, method):
         return Example(fn.name, args, origin=origin)
     return None
+
+
+def constructor_examples(cls: str, method_examples: list[Example]) -> list[Example]:
+    """Calls of `cls(...)` that method examples make their instance with (`P(3, -4)` in
+    `assert P(3, -4).norm1() == 7`): inputs for the class's `__init__`."""
+    out = []
+    for e in method_examples:
+        src = (e.receiver or "").strip()
+        try:
+            node = ast.parse(src, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == cls:
+            args = call_args_source(node, src, cls)
+            if args is not None:
+                out.append(Example(cls, args, origin=e.origin, line=e.line, where=e.where))
+    return out
 
 
 def input_text(e: Example) -> str:

@@ -20,8 +20,8 @@ from tracecot.tracer.schema import RunRequest, Trace
 
 from . import present
 from .explain import Explanation, check, narrate_trace, narrator_available
-from .inputs import Document, Example, FunctionInfo, example_from_call, identifier_at, \
-    input_text, is_valid_expression, line_of, local_names, parse_document, readable_assert
+from .inputs import Document, Example, FunctionInfo, constructor_examples, example_from_call, \
+    identifier_at, input_text, is_valid_expression, line_of, local_names, parse_document, readable_assert
 from .model import ModelService, ModelUnavailable
 from .runs import History, Runner, make_request, request_key
 from .workspace import TestIndex, root_for
@@ -141,13 +141,20 @@ class Service:
                 if e is not None:
                     out.append(e)
         out += doc.examples_for(fn.name)
+        # `__init__`: the instances that method examples are called on were made by it too.
+        methods = [e for m in doc.functions if m.kind == "method" and m.cls == fn.name
+                   for e in doc.examples_for(m.name)] if fn.kind == "init" else []
         if with_tests and self.trusted and path:
             root = root_for(path, self.roots)
             try:
                 kinds = {f.name: f.kind for f in doc.functions}
-                out += [e for e in self.tests.examples(root, path, kinds) if e.function == fn.name]
+                tested = self.tests.examples(root, path, kinds)
+                out += [e for e in tested if e.function == fn.name]
+                if fn.kind == "init":
+                    methods += [e for e in tested if e.function.startswith(fn.name + ".")]
             except Exception:  # noqa: BLE001
                 log.exception("reading test files failed")
+        out += constructor_examples(fn.name, methods)
         seen, unique = set(), []
         for e in out:
             # An example with an expected value is worth more than the same call without one.
@@ -271,7 +278,7 @@ class Service:
             return None
         ident = identifier_at(text, col)
         on_name = line == fn.def_line and (ident is None or ident[0] in (
-            fn.name.rsplit(".", 1)[-1], "def"))
+            fn.def_name, "def"))
         if not self.trusted:
             return f"**tracecot** · {present.UNTRUSTED}" if on_name else None
         if on_name:

@@ -12,7 +12,7 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tracecot.server import testing as H
-from tracecot.server.inputs import examples_in_test_file, parse_document
+from tracecot.server.inputs import constructor_examples, examples_in_test_file, parse_document
 
 SRC = textwrap.dedent('''\
     import sys
@@ -120,7 +120,9 @@ def test_methods_are_found_with_their_kind():
     kinds = {f.name: f.kind for f in doc.functions}
     assert kinds == {"Stack.push": "method", "Stack.pop": "method", "Stack.peek": "method",
                      "Stack.of": "class", "Stack.twice": "static", "Account.deposit": "method",
-                     "Account.audit": "method", "P.norm1": "method", "cond": "function"}
+                     "Account.audit": "method", "P.norm1": "method", "cond": "function",
+                     # `__init__` runs as a call of its class
+                     "Stack": "init", "Account": "init", "P": "init"}
     push = doc.function("Stack.push")
     assert push.params == ["x"] and push.required == 1        # self is not a parameter
     assert push.default_receiver == "Stack()"                 # __init__ needs no argument
@@ -129,15 +131,19 @@ def test_methods_are_found_with_their_kind():
     assert doc.function("Stack.of").default_receiver == "Stack"
     assert doc.function_at(_line("item = self.items.pop()")).name == "Stack.pop"
     skipped = {s.name: s.reason for s in doc.skipped}
-    assert set(skipped) == {"Stack.__init__", "Stack.top", "Account.__init__", "P.__init__",
-                            "inner", "co"}
+    assert set(skipped) == {"Stack.top", "inner", "co"}
+    init = doc.function("Account")
+    assert init.def_line == _line("def __init__(self, owner, balance)")
+    assert (init.params, init.required) == (["owner", "balance"], 2)     # self is not one
+    assert doc.function("Account.__init__") is init                      # its own name too
+    assert doc.function_at(_line("self.x, self.y = x, y")).name == "P"
     assert "defined inside `cond`" in skipped["inner"] and "property" in skipped["Stack.top"]
     assert "async def" in skipped["co"]
 
 
 def test_default_receivers():
     def receiver(src):
-        return parse_document(textwrap.dedent(src)).functions[0].default_receiver
+        return parse_document(textwrap.dedent(src)).function("A.m").default_receiver
     assert receiver("class A:\n    def m(self): pass\n") == "A()"
     assert receiver("class A(Base):\n    def m(self): pass\n") is None      # inherited init
     assert receiver("@dataclass\nclass A:\n    x: int = 1\n    def m(self): pass\n") == "A()"
@@ -173,7 +179,19 @@ def test_asserts_and_test_files_call_methods():
     kinds = {f.name: f.kind for f in doc.functions}
     found = examples_in_test_file(TESTS, "ex", kinds, "test_ex.py")
     assert [(e.function, e.call, e.expected) for e in found] == [
-        ("Stack.peek", "Stack([7, 8]).peek()", "8"), ("Stack.push", "Stack().push(3)", None)]
+        ("Stack.peek", "Stack([7, 8]).peek()", "8"), ("Stack", "Stack([7, 8])", None),
+        ("Stack.push", "Stack().push(3)", None), ("Stack", "Stack()", None)]
+
+
+def test_inputs_for_init():
+    doc = parse_document(SRC)
+    # the doctest session's `s = Stack()` is a call of Stack's __init__
+    assert [(e.call, e.origin) for e in doc.function("Stack").examples] == [("Stack()", "doctest")]
+    # instances that method examples are called on were made by __init__ too
+    methods = [e for m in ("Stack.push", "Stack.peek", "P.norm1") for e in doc.examples_for(m)]
+    assert [(e.call, e.line) for e in constructor_examples("Stack", methods)] == [
+        ("Stack([1])", _line(">>> Stack([1]).push(5)")), ("Stack()", _line(">>> s.push(1)"))]
+    assert [e.call for e in constructor_examples("P", methods)] == ["P(3, -4)"]
 
 
 # ---------------------------------------------------------------------- the server
@@ -340,3 +358,38 @@ async def _until(pred, timeout=15.0):
             return True
         await asyncio.sleep(0.05)
     return pred()
+
+
+@amod
+async def test_init_runs_as_a_call_of_its_class(client: LanguageClient, workspace):
+    # hover on `def __init__`: the constructor calls that examples make, narrated
+    md = await _hover_def(client, "def __init__(self, x, y=0)")
+    assert md.startswith("**tracecot** · `P(3, -4)` → `P(x=3, y=-4)` · ✓ verified"), md
+    assert "Calling `P` makes a new instance and calls `P.__init__`" in md, md
+    md = await _hover_def(client, "def __init__(self, owner, balance)")
+    assert md.startswith("**tracecot** · `Account(\"ann\", 10)` → `Account(owner='ann', "
+                         "balance=10)`"), md
+    md = await H.hover(client, client.uri, _line("self.items = list(items or [])"), 9)
+    assert "`self` in `Stack()`" in md and "changed in place" in md, md
+    # the run lens on __init__
+    lenses = await client.text_document_code_lens_async(
+        T.CodeLensParams(T.TextDocumentIdentifier(client.uri)))
+    lens = next(lens for lens in lenses if lens.command is None
+                and lens.range.start.line == _line("def __init__(self, x, y=0)"))
+    lens = await client.code_lens_resolve_async(lens)
+    assert lens.command.title == "▶ P(3, -4) → P(x=3, y=-4) ✓", lens.command.title
+    # commands: the class's name or `Cls.__init__`, with arguments or the whole call
+    for function, args in (("P", "1, 2"), ("P.__init__", "P(1, 2)"), ("P", "P(1, y=2)")):
+        got = await H.command(client, "tracecot.server.explainRun",
+                              {"uri": client.uri, "function": function, "args": args})
+        assert got["title"] in ("P(1, 2) → P(x=1, y=2)", "P(1, y=2) → P(x=1, y=2)"), got
+        assert got["verified"] is True
+    got = await H.command(client, "tracecot.server.explainRun",
+                          {"uri": client.uri, "function": "P", "args": "1, 2, 3"})
+    assert "wrong arguments for P(x, y=0): too many positional" in got["error"], got
+    got = await H.command(client, "tracecot.server.debugRun",
+                          {"uri": client.uri, "function": "P", "args": "7"})
+    assert got["args"] == [str(workspace / "ex.py"), "P", "7"]
+    out = subprocess.run([sys.executable, got["program"], *got["args"]], cwd=got["cwd"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("P(7) returned "), out

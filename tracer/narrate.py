@@ -70,7 +70,13 @@ class _Forward(LoopSteps):
         if root.start is not None:
             claims.append(self.claim("calls", root.start, variable=name, value=args_value(args),
                                      line=frame.def_line if frame else None))
-        if args:
+        if args and name == f"{t.function}.__init__":      # a class was called
+            md = (f"Calling {tick(t.function)} makes a new instance and calls {tick(name)} "
+                  f"with " + join_words([tick(f"{n} = {short(v)}") for n, v in args]) + ".")
+            plain = (f"Calling the class {t.function} makes a new instance and calls {name} "
+                     f"with " + join_words([f"{n} = {short(v, VALUE_CHARS_PLAIN)}"
+                                            for n, v in args]) + ".")
+        elif args:
             md = f"{tick(t.function)} is called with " + join_words(
                 [tick(f"{n} = {short(v)}") for n, v in args]) + "."
             plain = f"The function {t.function} is called with " + join_words(
