@@ -302,6 +302,12 @@ async def find_input(svc: Service, a, progress) -> dict:
     if inputs:
         message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
                    f"{fn.name} ({result.tried} tried in {result.elapsed:.1f} s)")
+    elif result.lookalike is not None:
+        like = Example(fn.name, result.lookalike.args, receiver=receiver)
+        message = (f"no input makes `{like.call} == {present.short(target, 60)}` true: "
+                   f"{like.call} gives {present.short(result.lookalike.result, 60)}, which "
+                   f"looks the same, but `==` says they differ (objects of a class without "
+                   f"__eq__ are equal only to themselves)")
     else:
         why = "every candidate was tried" if result.exhausted else f"within {budget:g} s"
         message = (f"no input found that makes {fn.name} return {present.short(target, 60)} "

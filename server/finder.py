@@ -42,6 +42,9 @@ class SearchResult:
     exhausted: bool = False       # no candidate left before the budget ran out
     cancelled: bool = False
     first_at: float | None = None
+    # A result that looks like the target (equal under the canonical encoder) for which `==`
+    # is still False: instances of a class without __eq__ compare by identity.
+    lookalike: Found | None = None
 
 
 # --------------------------------------------------------------------------- values
@@ -258,7 +261,7 @@ async def search(run: RunFn, known: list[str], target: str, arity: int, budget: 
             while frontier and len(pending) < parallel:
                 _, _, args = heapq.heappop(frontier)
                 pending[asyncio.ensure_future(run(args))] = args
-            if res.found and res.first_at is None:
+            if (res.found or res.lookalike) and res.first_at is None:
                 res.first_at = time.monotonic()
                 deadline = min(deadline, res.first_at + linger)
             left = deadline - time.monotonic()
@@ -273,10 +276,13 @@ async def search(run: RunFn, known: list[str], target: str, arity: int, budget: 
                     trace = task.result()
                 except Exception:  # noqa: BLE001 - a failed run is just a bad candidate
                     continue
-                if trace.status == "returned" and trace.comparison is not None \
-                        and trace.comparison.python_equal:
+                cmp = trace.comparison
+                if trace.status == "returned" and cmp is not None and cmp.python_equal:
                     res.found.append(Found(args, render(trace.result)))
                     continue
+                if trace.status == "returned" and cmp is not None and cmp.canonical_equal \
+                        and res.lookalike is None:
+                    res.lookalike = Found(args, render(trace.result))
                 if trace.status == "returned":
                     score = closeness(render(trace.result), target)
                 elif trace.status == "raised":

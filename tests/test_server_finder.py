@@ -50,11 +50,11 @@ def test_closeness_prefers_similar_results():
 
 
 class _FakeTrace:
-    def __init__(self, status, result, equal):
+    def __init__(self, status, result, equal, looks_equal=None):
         from tracecot.tracer import encode
         from tracecot.tracer.schema import Comparison
         self.status, self.result = status, encode(result)
-        self.comparison = Comparison(None, equal, equal)
+        self.comparison = Comparison(None, equal if looks_equal is None else looks_equal, equal)
 
 
 def test_search_with_a_fake_runner_finds_and_stops():
@@ -73,6 +73,20 @@ def test_search_with_a_fake_runner_finds_and_stops():
     res = asyncio.run(finder.search(run, ["1"], "21", 1, budget=5, want=1))
     assert [f.args for f in res.found] == ["7"]
     assert res.tried == len(tried) < 200
+
+
+def test_search_reports_a_lookalike_and_stops_soon_after():
+    # the result looks like the target (canonical encoding) but `==` is False, as for objects
+    # of a class without __eq__: nothing can be found, and the search says what it saw
+    async def run(args):
+        parsed = finder.parse_args(args)
+        v = parsed[0][0] if parsed and len(parsed[0]) == 1 else None
+        return _FakeTrace("returned", v, False, looks_equal=v == 5)
+
+    t = time.monotonic()
+    res = asyncio.run(finder.search(run, ["1"], "5", 1, budget=30, linger=0.2))
+    assert res.found == [] and res.lookalike is not None and res.lookalike.args == "5"
+    assert time.monotonic() - t < 10
 
 
 def test_search_respects_the_budget_and_cancels():

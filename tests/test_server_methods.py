@@ -387,6 +387,11 @@ async def test_init_runs_as_a_call_of_its_class(client: LanguageClient, workspac
     got = await H.command(client, "tracecot.server.explainRun",
                           {"uri": client.uri, "function": "P", "args": "1, 2, 3"})
     assert "wrong arguments for P(x, y=0): too many positional" in got["error"], got
+    # P has no __eq__: a P equal to P(5, 0) cannot be made, and the answer says why at once
+    got = await H.command(client, "tracecot.server.findInput",
+                          {"uri": client.uri, "function": "P", "target": "P(5, 0)"})
+    assert got["inputs"] == [] and "looks the same, but `==` says they differ" in \
+        got["message"] and "gives P(x=5, y=0)" in got["message"], got
     got = await H.command(client, "tracecot.server.debugRun",
                           {"uri": client.uri, "function": "P", "args": "7"})
     assert got["args"] == [str(workspace / "ex.py"), "P", "7"]
