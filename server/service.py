@@ -11,6 +11,7 @@ import asyncio
 import keyword
 import logging
 import os
+import re
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -274,9 +275,16 @@ class Service:
             if ident is None or ident[0] in ("def", "async", skipped.name.rsplit(".", 1)[-1]):
                 return await self.hover_skipped(uri, doc, skipped)
         fn = doc.function_at(line)
-        if fn is None:
-            return None
         ident = identifier_at(text, col)
+        if fn is None:
+            # `class P:` with P's own __init__: the hover of a call of the class
+            init = doc.function(ident[0]) if ident is not None else None
+            m = re.match(r"\s*class\s+([A-Za-z_]\w*)", text)
+            if init is not None and init.kind == "init" and m and m.group(1) == ident[0]:
+                if not self.trusted:
+                    return f"**tracecot** · {present.UNTRUSTED}"
+                return await self.hover_function(uri, doc, init)
+            return None
         on_name = line == fn.def_line and (ident is None or ident[0] in (
             fn.def_name, "def"))
         if not self.trusted:

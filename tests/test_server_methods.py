@@ -369,6 +369,9 @@ async def test_init_runs_as_a_call_of_its_class(client: LanguageClient, workspac
     md = await _hover_def(client, "def __init__(self, owner, balance)")
     assert md.startswith("**tracecot** · `Account(\"ann\", 10)` → `Account(owner='ann', "
                          "balance=10)`"), md
+    md = await H.hover(client, client.uri, _line("class P:"), 6)     # the class's name
+    assert md.startswith("**tracecot** · `P(3, -4)` → `P(x=3, y=-4)`"), md
+    assert await H.hover(client, client.uri, _line("class P:"), 1) is None
     md = await H.hover(client, client.uri, _line("self.items = list(items or [])"), 9)
     assert "`self` in `Stack()`" in md and "changed in place" in md, md
     # the run lens on __init__
