@@ -15,8 +15,10 @@ import os
 from collections import OrderedDict
 
 from . import finder, present
-from .inputs import Document, Example, FunctionInfo, args_of_call, example_from_call, \
-    input_text, is_valid_expression, readable_assert
+from .asserts import readable_assert
+from .calls import args_of_call, example_from_call, input_text
+from .document import Document, Example, FunctionInfo
+from .inputs import is_valid_expression
 from .model import ModelUnavailable
 from .service import Service
 from .workspace import root_for, write_launcher

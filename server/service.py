@@ -21,8 +21,10 @@ from tracecot.tracer.schema import RunRequest, Trace
 
 from . import present
 from .explain import Explanation, check, narrate_trace, narrator_available
-from .inputs import Document, Example, FunctionInfo, constructor_examples, example_from_call, \
-    identifier_at, input_text, is_valid_expression, line_of, local_names, parse_document, readable_assert
+from .asserts import readable_assert
+from .calls import constructor_examples, example_from_call, input_text
+from .document import Document, Example, FunctionInfo
+from .inputs import identifier_at, is_valid_expression, line_of, local_names, parse_document
 from .model import ModelService, ModelUnavailable
 from .runs import History, Runner, make_request, request_key
 from .workspace import TestIndex, root_for

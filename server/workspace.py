@@ -10,7 +10,8 @@ import os
 import time
 from pathlib import Path
 
-from .inputs import Example, examples_in_test_file, is_test_file
+from .calls import examples_in_test_file, is_test_file
+from .document import Example
 
 log = logging.getLogger(__name__)
 

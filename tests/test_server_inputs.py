@@ -1,9 +1,9 @@
-"""Finding functions and their known inputs in source text (tracecot.server.inputs): pure."""
+"""Finding functions and their known inputs in source text (tracecot.server.inputs, tracecot.server.calls): pure."""
 
 import ast
 
-from tracecot.server.inputs import (args_of_call, examples_in_test_file, identifier_at,
-                                    is_test_file, parse_document, runnable_source)
+from tracecot.server.calls import args_of_call, examples_in_test_file, is_test_file
+from tracecot.server.inputs import identifier_at, parse_document, runnable_source
 
 SRC = '''\
 import math
@@ -151,7 +151,7 @@ def test_test_file_examples():
 
 
 def test_evaluable_arguments():
-    from tracecot.server.inputs import is_literalish
+    from tracecot.server.calls import is_literalish
     import ast
     ok = ["[1, 2]", "''.join(['A'] * 20)", "'a-b'.split('-')", "lambda x: x < 2",
           "[x * 2 for x in range(3)]", "LIMIT + 1", "{1: (2,)}", "-3"]

@@ -12,7 +12,8 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tracecot.server import testing as H
-from tracecot.server.inputs import constructor_examples, examples_in_test_file, parse_document
+from tracecot.server.calls import constructor_examples, examples_in_test_file
+from tracecot.server.inputs import parse_document
 
 SRC = textwrap.dedent('''\
     import sys

@@ -11,8 +11,9 @@ from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tracecot.server import testing as H
-from tracecot.server.inputs import Example, local_names, parse_document, readable_assert, \
-    session_steps
+from tracecot.server.asserts import readable_assert, session_steps
+from tracecot.server.document import Example
+from tracecot.server.inputs import local_names, parse_document
 
 SRC = textwrap.dedent('''\
     def outer(n):

@@ -1,0 +1,105 @@
+"""Writing a proven input back into the user's code as an assert: one line for a call, or a
+doctest session's statements followed by the assert for a method input rebuilt from one."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+from .document import Example
+
+
+def session_steps(receiver: str) -> tuple[str, list[str]] | None:
+    """(variable, statements) when `receiver` is the expression `calls._SessionVar.expression`
+    builds for a doctest session: `(lambda s: ((s.push(1)), s)[-1])(Stack())` gives
+    ("s", ["Stack()", "s.push(1)"]). None for any other receiver."""
+    try:
+        node = ast.parse(receiver, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Lambda)
+            and len(node.args) == 1 and not node.keywords):
+        return None
+    lam = node.func.args
+    if lam.posonlyargs or lam.kwonlyargs or lam.vararg or lam.kwarg or lam.defaults \
+            or len(lam.args) != 1:
+        return None
+    name = lam.args[0].arg
+    body = node.func.body
+    if not (isinstance(body, ast.Subscript) and isinstance(body.value, ast.Tuple)
+            and isinstance(body.slice, ast.UnaryOp) and isinstance(body.slice.op, ast.USub)
+            and isinstance(body.slice.operand, ast.Constant) and body.slice.operand.value == 1
+            and type(body.slice.operand.value) is int):
+        return None
+    elts = body.value.elts
+    if len(elts) < 2 or not (isinstance(elts[-1], ast.Name) and elts[-1].id == name) \
+            or any(isinstance(e, ast.Starred) for e in elts):
+        return None
+    if any(isinstance(n, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom))
+           for n in ast.walk(node)):
+        return None           # would bind or act differently outside the lambda
+    steps = [ast.get_source_segment(receiver, n) for n in [node.args[0], *elts[:-1]]]
+    if any(s is None or "\n" in s for s in steps) or name in _names_in(steps[0]):
+        return None
+    return name, steps
+
+
+def _names_in(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source, mode="eval")) if isinstance(n, ast.Name)}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"?"}
+
+
+def module_globals(text: str) -> set[str]:
+    """Every name the module's code could read or write as a global (conservatively: every
+    name it mentions, less the parameters of the function it is mentioned in)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"*"}
+    out: set[str] = set()
+    todo: list[tuple[ast.AST, frozenset]] = [(tree, frozenset())]
+    while todo:
+        n, params = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = n.args
+            params = frozenset(p.arg for p in a.posonlyargs + a.args + a.kwonlyargs
+                               + [p for p in (a.vararg, a.kwarg) if p is not None])
+            if not isinstance(n, ast.Lambda):
+                out.add(n.name)
+        elif isinstance(n, ast.ClassDef):
+            out.add(n.name)
+        elif isinstance(n, ast.Name) and n.id not in params:
+            out.add(n.id)
+        elif isinstance(n, ast.alias):
+            out.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            out.update(n.names)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            out.add(n.name)
+        todo.extend((c, params) for c in ast.iter_child_nodes(n))
+    return out
+
+
+def readable_assert(e: Example, expected: str, module_text: str) -> str:
+    """`assert <call> == <expected>` for an example. A method input rebuilt from a doctest
+    session becomes the session's statements, then the assert:
+
+        s = Stack()
+        s.push(1)
+        assert s.pop() == 1
+
+    which evaluates exactly what the one-expression form `(lambda s: (...))(Stack()).pop()`
+    does, in the same order; only binding `s` as a global differs, so that form is kept when
+    the module (or a builtin) already uses the name, or the arguments or `expected` mention it."""
+    plain = f"assert {e.source_call} == {expected}"
+    got = session_steps(e.receiver) if e.receiver else None
+    if got is None:
+        return plain
+    name, steps = got
+    if name in module_globals(module_text) or hasattr(builtins, name) \
+            or name in _names_in(expected) or (e.args.strip() and name in _names_in(f"({e.args},)")):
+        return plain
+    return "\n".join([f"{name} = {steps[0]}", *steps[1:],
+                      f"assert {name}.{e.method}({e.args}) == {expected}"])
