@@ -5,8 +5,9 @@ sandbox latency.
 
 For every task (function `f`, its input as argument source):
   (a) plain   f(*args) in this process, timeit-style: best batch mean;
-  (b) ours    tracecot's Recorder + SettraceBackend in this process, set up as tracer/child.py
-              does but without the fork: record, then export to the trace JSON text
+  (b) ours    tracecot's Recorder + the backend the child uses (settrace on 3.11,
+              sys.monitoring on 3.12+) in this process, set up as tracer/child.py does but
+              without the fork: record, then export to the trace JSON text
               (build_trace + dumps_trace: the work the sandboxed child does for a run before
               writing to its pipe); "record only" is shown too. The static analysis of the
               source (analyse_names: one AST walk for comprehension names, loop targets and
@@ -15,10 +16,11 @@ For every task (function `f`, its input as argument source):
   (c) PySnooper  pysnooper.snoop(output=<null writer>, color=False), default depth (1);
   (d) snoop      snoop.Config(out=<null stream>, color=False).snoop, default depth (1);
   (e) sandbox    warm Sandbox().run (fork, trace, JSON back), one run at a time;
-  (f) floor      a reference, not a tool: the least a sys.settrace line tracer in Python can
-                 do, i.e. keep each event's line number and the tuple of the frame's local
+  (f) floor      a reference, not a tool: the least a line tracer in Python can do through
+                 the interface our backend uses (sys.settrace on 3.11, sys.monitoring on
+                 3.12+), i.e. keep each event's line number and the tuple of the frame's local
                  values, nothing compared, snapshotted, encoded or exported. Whatever a
-                 pure-Python settrace tracer records costs at least this.
+                 pure-Python tracer of that kind records costs at least this.
 Tracer timings are the best of R calls, each on fresh arguments (inputs get mutated), after one
 warm-up call. Slowdown = tool time / plain time per task; geometric means are over the tasks
 every in-process tool ran correctly (same result as the plain call).
@@ -40,6 +42,7 @@ import io
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -47,8 +50,8 @@ import time
 from pathlib import Path
 
 from tracecot.tracer import RunRequest, Sandbox
-from tracecot.tracer.capture import Recorder, SettraceBackend
-from tracecot.tracer.child import _user_codes
+from tracecot.tracer.capture import Recorder
+from tracecot.tracer.child import _backend_class, _user_codes
 from tracecot.tracer.datasets import cruxeval_tasks
 from tracecot.tracer.trace_export import analyse_names, build_trace, dumps_trace
 
@@ -93,7 +96,7 @@ class InProcessTracer:
                        max_depth=RunRequest.max_depth, deadline=time.monotonic() + 3600,
                        on_limit=on_limit, hidden_names=self.hidden,
                        for_targets=self.for_targets)
-        backend = SettraceBackend(rec, self.codes)
+        backend = _backend_class()(rec, self.codes)      # the one the child uses here
         backend.install(sys.settrace)
         try:
             result, exc = self.func(*args, **kwargs), None
@@ -131,7 +134,52 @@ class FloorTracer:
         return self.local
 
 
+class FloorMonitor:
+    """(f) on 3.12+, through sys.monitoring as our backend there: PY_START and LINE events on
+    the user's code objects only, each keeping the line number and the tuple of local values."""
+    __slots__ = ("codes", "events")
+    TOOL = 0
+
+    def __init__(self, codes: set):
+        self.codes = [c for c in codes if c.co_name != "<module>"]
+        self.events: list = []
+
+    def install(self) -> None:
+        mon = sys.monitoring
+        mon.use_tool_id(self.TOOL, "tracecot-floor")
+        mon.register_callback(self.TOOL, mon.events.PY_START, self.start)
+        mon.register_callback(self.TOOL, mon.events.LINE, self.line)
+        for code in self.codes:
+            mon.set_local_events(self.TOOL, code, mon.events.PY_START | mon.events.LINE)
+
+    def uninstall(self) -> None:
+        mon = sys.monitoring
+        for code in self.codes:
+            mon.set_local_events(self.TOOL, code, 0)
+        mon.free_tool_id(self.TOOL)
+
+    def start(self, code, offset):
+        self.events.append(tuple(sys._getframe(1).f_locals.values()))
+
+    def line(self, code, lineno):
+        self.events.append(lineno)
+        self.events.append(tuple(sys._getframe(1).f_locals.values()))
+
+
+FLOOR_BACKEND = "monitoring" if sys.version_info >= (3, 12) else "settrace"
+
+
 def _floor_call(fn, codes: set):
+    if FLOOR_BACKEND == "monitoring":
+        def call(a, k):
+            floor = FloorMonitor(codes)
+            floor.install()
+            try:
+                return _outcome(fn, a, k)
+            finally:
+                floor.uninstall()
+        return call
+
     def call(a, k):
         floor = FloorTracer(codes)
         sys.settrace(floor.call)
@@ -224,6 +272,29 @@ def _changes_in_top_frame(trace: dict) -> tuple[int, int]:
     return mutations, changes
 
 
+_MODIFIED = re.compile(r"Modified var:\.* ([A-Za-z_]\w*) = ")
+
+
+def _comprehension_only_names(tree: ast.Module) -> set[str]:
+    """Names bound only as comprehension variables: not the function's variables in Python's
+    scoping, though 3.12+ (PEP 709) runs comprehensions in the function's frame, where
+    PySnooper sees them change; our schema keeps them out on every version."""
+    comp, own = set(), set()
+    todo: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while todo:
+        n, inside = todo.pop()
+        if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for g in n.generators:
+                comp.update(x.id for x in ast.walk(g.target) if isinstance(x, ast.Name))
+            inside = True
+        elif isinstance(n, ast.arg):
+            own.add(n.arg)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and not inside:
+            own.add(n.id)
+        todo.extend((c, inside) for c in ast.iter_child_nodes(n))
+    return comp - own
+
+
 def bench_task(task, workdir: Path, repeat: int, pysnooper, snoop) -> dict:
     row = {"id": task.id}
     path = workdir / f"{task.id}.py"
@@ -280,7 +351,10 @@ def bench_task(task, workdir: Path, repeat: int, pysnooper, snoop) -> dict:
     if row.get("pysnooper_ok"):
         out = io.StringIO()
         _outcome(pysnooper.snoop(output=out, color=False)(fn), *maker())
-        row["pysnooper_modified"] = out.getvalue().count("Modified var:")
+        names = _MODIFIED.findall(out.getvalue())
+        comp_only = _comprehension_only_names(tree)
+        row["pysnooper_modified"] = sum(n not in comp_only for n in names)
+        row["pysnooper_comprehension"] = sum(n in comp_only for n in names)
     return row
 
 
@@ -347,7 +421,8 @@ def main(argv=None) -> int:
     slow = {tool: _geomean(r[tool] / r["plain"] for r in common)
             for tool in ("ours_record", "ours", "pysnooper", "snoop", "floor")}
     print(f"tracer overhead on CruxEval: {n} tasks, {a.repeat} timed calls per tool and task, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+          f"Python {sys.version.split()[0]} (our backend: {_backend_class().name}), "
+          f"{os.cpu_count()} CPUs")
     print(f"load average (1/5/15 min): before {_fmt_load(load_before)}, after the in-process "
           f"part {_fmt_load(load_mid)}, after the sandbox part {_fmt_load(load_after)}")
     print()
@@ -355,7 +430,7 @@ def main(argv=None) -> int:
           f"{'median time':>12s}")
     labels = {"plain": "(a) plain call", "ours_record": "(b) ours, record only",
               "ours": "(b) ours, record + export JSON", "pysnooper": "(c) PySnooper",
-              "snoop": "(d) snoop", "floor": "(f) floor: settrace + locals tuple"}
+              "snoop": "(d) snoop", "floor": f"(f) floor: {FLOOR_BACKEND} + locals tuple"}
     oks = {"plain": len(plain_ok), "ours_record": sum(bool(r.get("ours_ok")) for r in rows),
            "ours": sum(bool(r.get("ours_ok")) for r in rows),
            "pysnooper": sum(bool(r.get("pysnooper_ok")) for r in rows),
@@ -374,7 +449,7 @@ def main(argv=None) -> int:
           f"{'met' if r_py <= 0.1 else 'NOT met'}); record only: "
           f"{slow['ours_record'] / slow['pysnooper']:.3f}")
     print(f"floor / PySnooper slowdown: {slow['floor'] / slow['pysnooper']:.3f} (what a "
-          f"pure-Python settrace tracer costs before it records any value)")
+          f"pure-Python {FLOOR_BACKEND} tracer costs before it records any value)")
     print(f"ours / snoop slowdown:     {r_sn:.3f}; record only: "
           f"{slow['ours_record'] / slow['snoop']:.3f}")
     # Fixed per-call costs dominate the tiny calls; per executed line, and on the longer calls,
@@ -406,11 +481,15 @@ def main(argv=None) -> int:
     ours_mut = sum(r["ours_mutations"] for r in compared)
     ours_chg = sum(r["ours_changes"] for r in compared)
     theirs = sum(r["pysnooper_modified"] for r in compared)
+    comp = sum(r.get("pysnooper_comprehension", 0) for r in compared)
     short = [r["id"] for r in compared if r["ours_changes"] < r["pysnooper_modified"]]
     print(f"capture check over {len(compared)} tasks (the traced function's own frame, no event "
           f"cap): we record {ours_mut} in-place mutation events and {ours_chg} variable "
           f"changes in all (each name of a mutated object + rebindings to a new value); "
-          f"PySnooper prints {theirs} 'Modified var' lines.")
+          f"PySnooper prints {theirs} 'Modified var' lines"
+          + (f" (and {comp} more for comprehension variables, which Python 3.12+ runs in the "
+             f"function's frame: not the function's variables, and not in our trace on any "
+             f"version)" if comp else "") + ".")
     print(f"    tasks where we record fewer changes than PySnooper reports: {len(short)}"
           + (f" ({', '.join(short[:10])}{'...' if len(short) > 10 else ''})" if short else "")
           + f" -> we capture at least what PySnooper captures: {'yes' if not short else 'NO'}")
