@@ -426,7 +426,7 @@ def main(argv=None) -> int:
     print(f"load average (1/5/15 min): before {_fmt_load(load_before)}, after the in-process "
           f"part {_fmt_load(load_mid)}, after the sandbox part {_fmt_load(load_after)}")
     print()
-    print(f"{'tool':34s} {'runs correctly':>16s} {'geomean slowdown':>17s} "
+    print(f"{'tool':36s} {'runs correctly':>16s} {'geomean slowdown':>17s} "
           f"{'median time':>12s}")
     labels = {"plain": "(a) plain call", "ours_record": "(b) ours, record only",
               "ours": "(b) ours, record + export JSON", "pysnooper": "(c) PySnooper",
@@ -439,7 +439,7 @@ def main(argv=None) -> int:
     for tool, label in labels.items():
         times = [r[tool] for r in common]
         factor = "1.0x" if tool == "plain" else f"{slow[tool]:.1f}x"
-        print(f"{label:34s} {oks[tool]:>7d}/{n} {100 * oks[tool] / n:5.1f}% {factor:>17s} "
+        print(f"{label:36s} {oks[tool]:>7d}/{n} {100 * oks[tool] / n:5.1f}% {factor:>17s} "
               f"{_fmt_s(statistics.median(times)) if times else '-':>12s}")
     print(f"(slowdowns over the {len(common)} tasks every in-process tool ran correctly)")
     print()
