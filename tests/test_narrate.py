@@ -384,3 +384,49 @@ def test_line_helpers():
     assert names_read("    for v in values:") == ["values"]
     assert names_read("    total += helper(out)") == ["total", "helper", "out"]
     assert names_read("    return (a +") == ["a"]          # no parse: the names it mentions
+
+
+CLASSES = '''\
+class P:
+    def __init__(self, x):
+        self.x = x
+
+
+class N:
+    def __new__(cls, v):
+        inst = super().__new__(cls)
+        inst.made = True
+        return inst
+
+    def __init__(self, v):
+        self.v = v
+'''
+
+
+def test_calling_a_class_narrates_its_new_and_init(sb):
+    trace, req = run(sb, "P", "3", source=CLASSES)
+    n = narrate(trace, req)
+    assert texts(n)[0] == "Calling `P` makes a new instance and calls `P.__init__` with " \
+                          "`self = P()` and `x = 3`."
+    # __new__ and __init__ are both top-level calls of the run: both are told, in order
+    trace, req = run(sb, "N", "3", source=CLASSES)
+    n = narrate(trace, req)
+    got = texts(n)
+    assert got[0] == "Calling `N` first calls `N.__new__` with `cls = <class N>` and `v = 3`."
+    then = next(i for i, t in enumerate(got) if t.startswith("Then `N.__init__` is called"))
+    assert then > 0 and "`self = N(made=True)`" in got[then], got
+    assert any("changes `self` in place to `N(made=True, v=3)`" in t for t in got[then + 1:]), got
+    (v,) = verify_many([n], sb)
+    assert v.verified and len(v.verdicts) == len(n.claims), [str(x) for x in v.verdicts]
+    # backward: the output is the instance __init__ leaves, not what __init__ returns (None)
+    for function, first, source in (
+            ("P", "The output `P(x=3)` is the new instance, `self` in `P.__init__` as it "
+                  "returns at line 3: `self.x = x`.", "`x = 3`"),
+            ("N", "The output `N(made=True, v=3)` is the new instance, `self` in "
+                  "`N.__init__` as it returns at line 13: `self.v = v`.", "`v = 3`")):
+        trace, req = run(sb, function, "3", source=CLASSES)
+        b = narrate_backward(trace, req)
+        assert texts(b)[0] == first, texts(b)
+        assert source in b.conclusion, b.conclusion
+        (v,) = verify_many([b], sb)
+        assert v.verified, [str(x) for x in v.verdicts]

@@ -4,6 +4,7 @@ every variable's values.
 
     a = analyse(trace, request)          # request (optional): for the module source
     a.root                               # the top Call: .units (executed lines), .end
+    a.roots                              # every top-level Call (a class call: __new__, __init__)
     a.structure(call)                    # its units with loops found (Unit | LoopRun)
     a.branch(unit)                       # True / False / None (not a branch, or unknown)
     a.value_at(frame, "x", event_index)  # (index of the change, encoded value) or None
@@ -93,6 +94,7 @@ class Analysis:
         self.loops = {lp.line: lp for lp in trace.loops}
         self.frame_units: dict[int, list[Unit]] = {}
         self.calls: list[Call] = []
+        self.roots: list[Call] = []           # calls opened with an empty stack, in order
         self.root = self._build()
         self._structure_cache: dict[int, list] = {}
         self._ending: dict[int, str | None] = {}
@@ -113,14 +115,16 @@ class Analysis:
         call.units.append(unit)
 
     def _build(self) -> Call | None:
-        root: list[Call] = []               # the first call opened with an empty stack
+        """The tree of calls; returns the first top-level call. There can be more than one:
+        calling a class runs its `__new__`, then its `__init__`, both from the class call."""
+        root = self.roots
         stack: list[Call] = []
 
         def open_call(call: Call, e: Event, i: int) -> None:
             self.calls.append(call)
             if stack:
                 self._unit_of(stack[-1], e, i).items.append(call)
-            elif not root:
+            else:
                 root.append(call)
             stack.append(call)
 

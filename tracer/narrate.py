@@ -59,10 +59,16 @@ class _Forward(LoopSteps):
 
     # -- top level
     def run(self) -> None:
-        root = self.a.root
+        for k, root in enumerate(self.a.roots):
+            if k > 0 and len(self.steps) >= self.o.max_steps:
+                return
+            self.top_call(root, k)
+            self.body(root, 0)
+
+    def top_call(self, root: Call, k: int) -> None:
+        """The step that opens a top-level call: the call itself (k == 0), or what the same
+        call of a class ran next (its __init__ after its __new__)."""
         t = self.trace
-        if root is None:
-            return
         frame = self.a.frame_of(root.frame)
         args = self.ev(root.start).args if root.start is not None else t.args
         name = frame.function if frame else t.function
@@ -70,22 +76,28 @@ class _Forward(LoopSteps):
         if root.start is not None:
             claims.append(self.claim("calls", root.start, variable=name, value=args_value(args),
                                      line=frame.def_line if frame else None))
-        if args and name == f"{t.function}.__init__":      # a class was called
+        with_md = join_words([tick(f"{n} = {short(v)}") for n, v in args])
+        with_pl = join_words([f"{n} = {short(v, VALUE_CHARS_PLAIN)}" for n, v in args])
+        if k > 0:
+            md = f"Then {tick(name)} is called with {with_md}." if args else \
+                f"Then {tick(name)} is called with no arguments."
+            plain = f"Then {name} is called with {with_pl}." if args else \
+                f"Then {name} is called with no arguments."
+        elif args and name == f"{t.function}.__init__":      # a class was called
             md = (f"Calling {tick(t.function)} makes a new instance and calls {tick(name)} "
-                  f"with " + join_words([tick(f"{n} = {short(v)}") for n, v in args]) + ".")
+                  f"with {with_md}.")
             plain = (f"Calling the class {t.function} makes a new instance and calls {name} "
-                     f"with " + join_words([f"{n} = {short(v, VALUE_CHARS_PLAIN)}"
-                                            for n, v in args]) + ".")
+                     f"with {with_pl}.")
+        elif args and name == f"{t.function}.__new__":
+            md = f"Calling {tick(t.function)} first calls {tick(name)} with {with_md}."
+            plain = f"Calling the class {t.function} first calls {name} with {with_pl}."
         elif args:
-            md = f"{tick(t.function)} is called with " + join_words(
-                [tick(f"{n} = {short(v)}") for n, v in args]) + "."
-            plain = f"The function {t.function} is called with " + join_words(
-                [f"{n} = {short(v, VALUE_CHARS_PLAIN)}" for n, v in args]) + "."
+            md = f"{tick(t.function)} is called with {with_md}."
+            plain = f"The function {t.function} is called with {with_pl}."
         else:
             md = f"{tick(t.function)} is called with no arguments."
             plain = f"The function {t.function} is called with no arguments."
         self.add(0, frame.def_line if frame else None, md, plain, claims)
-        self.body(root, 0)
 
     def body(self, call: Call, depth: int) -> None:
         for node in self.a.structure(call):

@@ -35,6 +35,8 @@ class _Backward:
     def __init__(self, trace: Trace, request: RunRequest | None):
         self.t = trace
         self.a: Analysis = analyse(trace, request)
+        # Frames the call itself runs (a class call: its __new__ and __init__ too)
+        self.top = {c.frame for c in self.a.roots}
         self.steps: list = []
         self.seen: set[tuple[int, str]] = set()
         self.params: list[tuple[str, dict]] = []
@@ -68,6 +70,21 @@ class _Backward:
         if root is None:
             return []
         frame = root.frame
+        init = next((c for c in reversed(a.roots) if c.end is not None and
+                     a.frame_of(c.frame).function == f"{t.function}.__init__"), None)
+        if t.status == "returned" and init is not None and a.events[init.end].kind == RETURN:
+            # A class was called: the output is the instance its __init__ leaves behind.
+            e = a.events[init.end]
+            code = code_text(t.lines.get(e.line))
+            md = (f"The output {tick(short(t.result, VALUE_CHARS_MD))} is the new instance, "
+                  f"`self` in {tick(a.frame_of(init.frame).function)} as it returns at line "
+                  f"{e.line}: {tick(code)}.")
+            pl = (f"Calling the class {t.function} gives the new instance, self in its "
+                  f"__init__, which returns at line {e.line} ({code}); the output is "
+                  f"{short(t.result, VALUE_CHARS_PLAIN)}.")
+            self.add(0, e.line, md, pl, outcome_claims(t))
+            return [_Item(init.frame, "self", init.end, 1)] \
+                if self.known(init.frame, "self", init.end) else []
         if t.status == "returned" and root.end is not None and \
                 a.events[root.end].kind == RETURN:
             e = a.events[root.end]
@@ -190,7 +207,7 @@ class _Backward:
         if first.kind == CALL:
             pv = dict((n, v) for n, v in first.args or []).get(name)
             claims.append(Claim("value", first.line, name, pv, chain[0], frame))
-            if frame == a.root.frame:
+            if frame in self.top:
                 self.params.append((name, pv))
                 md_parts.append(f"{tick(name)} is an argument of the call: "
                                 f"{tick(f'{name} = {short(pv)}')}")
@@ -267,8 +284,8 @@ class _Backward:
                             f"{tick(short(final))}")
             pl_parts.append(f"then {verb} at {join_words(where_pl)}{loop_txt}, ending as "
                             f"{short(final, VALUE_CHARS_PLAIN)}")
-        in_fn = "" if frame == a.root.frame else f" (in {tick(self.fname(frame))})"
-        in_fn_pl = "" if frame == a.root.frame else f" (in {self.fname(frame)})"
+        in_fn = "" if frame in self.top else f" (in {tick(self.fname(frame))})"
+        in_fn_pl = "" if frame in self.top else f" (in {self.fname(frame)})"
         reads = [x.name for x in nxt if x.frame == frame]
         tail_md = f"; these lines read {join_words([tick(r) for r in reads])}" if reads else ""
         tail_pl = f"; these lines read {join_words(reads)}" if reads else ""
