@@ -430,3 +430,12 @@ def test_calling_a_class_narrates_its_new_and_init(sb):
         assert source in b.conclusion, b.conclusion
         (v,) = verify_many([b], sb)
         assert v.verified, [str(x) for x in v.verdicts]
+
+
+def test_an_exception_raised_outside_the_traced_lines_says_so(sb):
+    # __init__ returned 5: Python raises the TypeError after it, at no line of the file
+    trace, req = run(sb, "Ret", "", source="class Ret:\n    def __init__(self):\n        return 5\n")
+    n = narrate(trace, req)
+    assert n.conclusion.startswith("So `Ret()` raises `TypeError: __init__() should return "
+                                   "None, not 'int'` (raised outside the traced lines)."), \
+        n.conclusion

@@ -130,8 +130,8 @@ class _Forward(LoopSteps):
         elif t.status == "raised" and t.exception is not None:
             ex = t.exception
             msg = f": {ex.message}" if ex.message else ""
-            at = f" at line {ex.line}" if ex.line else ""
-            md = f"So {tick(t.call)} raises {tick(ex.type + msg)} (raised{at})."
+            at = f"raised at line {ex.line}" if ex.line else "raised outside the traced lines"
+            md = f"So {tick(t.call)} raises {tick(ex.type + msg)} ({at})."
             pl = f"So the function raises {ex.type}{msg}."
         else:
             err = t.error
