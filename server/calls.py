@@ -100,32 +100,13 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
         if cname is not None and kinds.get(f"{cname}.{f.attr}") in ("static", "class"):
             function = f"{cname}.{f.attr}"
             receiver = cname if kinds[function] == "class" else None
-        elif isinstance(v, ast.Name) and session is not None and v.id in session:
-            var = session[v.id]
-            qual = f"{var.cls}.{f.attr}"
-            if var.cls and kinds.get(qual) == "method":
-                function, receiver, via_session = qual, var.expression(v.id), True
         elif in_test_file and isinstance(v, ast.Name) and \
-                kinds.get(f.attr) in ("function", "init"):
+                kinds.get(f.attr) in ("function", "init") and \
+                not (session is not None and v.id in session):
             function = f.attr                               # mod.f(...), mod.Cls(...)
-        elif isinstance(v, ast.Call):                       # Cls(...).method(...)
-            cname = _class_name(v.func, in_test_file)
-            vf = v.func
-            if isinstance(vf, ast.Attribute) and isinstance(vf.value, ast.Name) and \
-                    kinds.get(f"{vf.value.id}.{vf.attr}") == "class":
-                cname = vf.value.id                         # Cls.make(...).method(...)
-                if kinds.get(f"{cname}.{f.attr}") == "method" and \
-                        _literal_call_args(v, module_names):
-                    function, receiver = f"{cname}.{f.attr}", ast.get_source_segment(text, v)
-                cname = None
-            qual = f"{cname}.{f.attr}"
-            if cname is not None and kinds.get(qual) == "method" and \
-                    _literal_call_args(v, module_names):
-                seg = ast.get_source_segment(text, v)
-                fseg = ast.get_source_segment(text, v.func)
-                ctor = call_args_source(v, seg, fseg) if seg and fseg else None
-                if ctor is not None:
-                    function, receiver = qual, f"{cname}({ctor})"
+        else:
+            function, receiver, via_session = _member(f, "method", text, kinds, module_names,
+                                                      in_test_file, session)
     if function is None or not _literal_call_args(call, module_names):
         return None
     seg = ast.get_source_segment(text, call)
@@ -134,6 +115,48 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
         return None
     args = call_args_source(call, seg, fseg)
     return None if args is None else (function, receiver, args, via_session)
+
+
+def classify_attribute(node: ast.Attribute, text: str, names, module_names: set[str],
+                       in_test_file: bool = False, session: dict | None = None
+                       ) -> tuple[str, str | None, str, bool] | None:
+    """(function, receiver, "", via_session) when `node` reads one of the document's
+    properties: `Stack([1]).top`, `s.top` with `s` a variable of a doctest session."""
+    if not isinstance(node.ctx, ast.Load):
+        return None
+    function, receiver, via_session = _member(node, "property", text, _kinds(names),
+                                              module_names, in_test_file, session)
+    return None if function is None else (function, receiver, "", via_session)
+
+
+def _member(f: ast.Attribute, kind: str, text: str, kinds: dict[str, str],
+            module_names: set[str], in_test_file: bool, session: dict | None
+            ) -> tuple[str | None, str | None, bool]:
+    """(function, receiver, via_session) when `f` is `<instance>.name` with `Cls.name` of
+    `kind` (method or property) and an instance the sandbox can rebuild: `Cls(...)`,
+    `Cls.make(...)` (a classmethod of Cls), or a doctest session's variable."""
+    v = f.value
+    if isinstance(v, ast.Name) and session is not None and v.id in session:
+        var = session[v.id]
+        qual = f"{var.cls}.{f.attr}"
+        if var.cls and kinds.get(qual) == kind:
+            return qual, var.expression(v.id), True
+    elif isinstance(v, ast.Call) and _literal_call_args(v, module_names):
+        vf = v.func
+        if isinstance(vf, ast.Attribute) and isinstance(vf.value, ast.Name) and \
+                kinds.get(f"{vf.value.id}.{vf.attr}") == "class":
+            if kinds.get(f"{vf.value.id}.{f.attr}") == kind:      # Cls.make(...).name
+                return f"{vf.value.id}.{f.attr}", ast.get_source_segment(text, v), False
+            return None, None, False
+        cname = _class_name(vf, in_test_file)                     # Cls(...).name
+        qual = f"{cname}.{f.attr}"
+        if cname is not None and kinds.get(qual) == kind:
+            seg = ast.get_source_segment(text, v)
+            fseg = ast.get_source_segment(text, vf)
+            ctor = call_args_source(v, seg, fseg) if seg and fseg else None
+            if ctor is not None:
+                return qual, f"{cname}({ctor})", False
+    return None, None, False
 
 
 def _node_range(node: ast.AST) -> Range:
@@ -159,15 +182,25 @@ def assert_example(node: ast.Assert, text: str, lines: list[str], names,
         return None
     left, right = test.left, test.comparators[0]
     for call, expected in ((left, right), (right, left)):
-        if isinstance(call, ast.Call):
-            got = classify_call(call, text, names, module_names, in_test_file)
-            if got is not None and is_literalish(expected, module_names):
-                exp_text = ast.get_source_segment(text, expected)
-                if exp_text is None:
-                    return None
-                return Example(function=got[0], args=got[2], receiver=got[1], expected=exp_text,
-                               origin="assert", line=node.lineno - 1,
-                               expected_range=_char_range(_node_range(expected), lines))
+        got = _classify(call, text, names, module_names, in_test_file)
+        if got is not None and is_literalish(expected, module_names):
+            exp_text = ast.get_source_segment(text, expected)
+            if exp_text is None:
+                return None
+            return Example(function=got[0], args=got[2], receiver=got[1], expected=exp_text,
+                           origin="assert", line=node.lineno - 1,
+                           expected_range=_char_range(_node_range(expected), lines),
+                           attribute=isinstance(call, ast.Attribute))
+    return None
+
+
+def _classify(node: ast.AST, text: str, names, module_names: set[str],
+              in_test_file: bool = False, session: dict | None = None):
+    """classify_call for a call, classify_attribute for a property read, else None."""
+    if isinstance(node, ast.Call):
+        return classify_call(node, text, names, module_names, in_test_file, session)
+    if isinstance(node, ast.Attribute):
+        return classify_attribute(node, text, names, module_names, in_test_file, session)
     return None
 
 
@@ -245,7 +278,8 @@ def doctest_examples(node: ast.AST, lines: list[str], names,
                 continue
             function, receiver, args, via_session, label = example
             e = Example(function=function, args=args, receiver=receiver, origin="doctest",
-                        line=line, label=label if via_session else None)
+                        line=line, label=label if via_session else None,
+                        attribute=kinds.get(function) == "property")
             want = ex.want.rstrip("\n") if last else ""
             if want:
                 m = _EXC.match(want)
@@ -268,10 +302,9 @@ def _session_statement(stmt: ast.stmt, src: str, session: dict[str, _SessionVar]
     seg = lambda n: ast.get_source_segment(src, n)  # noqa: E731
     example = None
     value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
-    if isinstance(value, ast.Call):
-        got = classify_call(value, src, kinds, module_names, session=session)
-        if got is not None:
-            example = (*got, seg(value))
+    got = _classify(value, src, kinds, module_names, session=session)
+    if got is not None:
+        example = (*got, seg(value))
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
             isinstance(stmt.targets[0], ast.Name) and not used:
         name = stmt.targets[0].id
@@ -344,12 +377,12 @@ def examples_in_test_file(text: str, module_stem: str, names,
                     ex.origin, ex.where, ex.expected_range = "test", where, None
                     found.setdefault(f"{ex.function}|{ex.run_args}", ex)
         for node in nodes:
-            if isinstance(node, ast.Call):
-                got = classify_call(node, text, kinds, set(), in_test_file=True)
-                if got is not None:
-                    e = Example(function=got[0], args=got[2], receiver=got[1], origin="test",
-                                line=node.lineno - 1, where=where)
-                    found.setdefault(f"{e.function}|{e.run_args}", e)
+            got = _classify(node, text, kinds, set(), in_test_file=True)
+            if got is not None:
+                e = Example(function=got[0], args=got[2], receiver=got[1], origin="test",
+                            line=node.lineno - 1, where=where,
+                            attribute=isinstance(node, ast.Attribute))
+                found.setdefault(f"{e.function}|{e.run_args}", e)
     except RecursionError:
         pass
     return sorted(found.values(), key=lambda e: e.line or 0)
@@ -380,13 +413,18 @@ def args_of_call(call_text: str) -> tuple[str, str] | None:
 
 def example_from_call(fn: "FunctionInfo", text: str, origin: str = "command") -> Example | None:
     """The example a call written out in full stands for: `Stack([1]).push(2)` for the method
-    `Stack.push` (receiver `Stack([1])`), `Tree.build(3)` for a classmethod, `f(1)` or
-    `Shapes.area(2, 3)` otherwise. None when `text` is not a call of `fn`."""
+    `Stack.push` (receiver `Stack([1])`), `Tree.build(3)` for a classmethod, `Stack([1]).top`
+    for a property, `f(1)` or `Shapes.area(2, 3)` otherwise. None when `text` is not a call
+    of `fn`."""
     src = text.strip()
     try:
         node = ast.parse(src, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    if fn.kind == "property":        # `Stack([1]).top`
+        receiver = ast.get_source_segment(src, node.value) \
+            if isinstance(node, ast.Attribute) and node.attr == fn.def_name else None
+        return None if receiver is None else fn.example("", origin=origin, receiver=receiver)
     if not isinstance(node, ast.Call):
         return None
     f = node.func

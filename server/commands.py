@@ -97,11 +97,19 @@ def _resolve(svc: Service, a, need_args: bool = True):
             whole = example_from_call(fn, args)
         elif args.startswith((fn.name.rsplit(".", 1)[-1] + "(", fn.name + "(")):
             parsed = args_of_call(args)
-            whole = Example(fn.name, parsed[1]) if parsed is not None else None
+            whole = fn.example(parsed[1]) if parsed is not None else None
         if whole is not None:             # the user typed the whole call
-            ex = Example(fn.name, whole.args, origin="command", receiver=whole.receiver)
+            ex = fn.example(whole.args, origin="command", receiver=whole.receiver)
+        elif fn.kind == "property":       # the instance alone, or nothing: the default one
+            ex = fn.example("", origin="command", receiver=args or (
+                receiver.strip() if receiver and receiver.strip() else fn.default_receiver))
+            if ex.receiver is None:
+                cls, m = fn.name.rsplit(".", 1)
+                raise _Problem(f"{fn.name} is a property and {cls}(...) needs arguments: "
+                               f"type the instance, e.g. {cls}(...), or the read, "
+                               f"e.g. {cls}(...).{m}")
         else:
-            ex = Example(fn.name, args, origin="command")
+            ex = fn.example(args, origin="command")
             if fn.kind == "class":
                 ex.receiver = fn.cls
             elif fn.kind == "method":
@@ -114,10 +122,10 @@ def _resolve(svc: Service, a, need_args: bool = True):
         if not is_valid_expression(f"f({ex.run_args})"):
             raise _Problem(f"the arguments are not valid Python: {ex.call}")
     if ex is None and need_args:
-        if not fn.params and (fn.kind != "method" or fn.default_receiver):
-            ex = Example(fn.name, "", origin="command",
-                         receiver=fn.cls if fn.kind == "class" else fn.default_receiver
-                         if fn.kind == "method" else None)
+        if not fn.params and (fn.kind not in ("method", "property") or fn.default_receiver):
+            ex = fn.example("", origin="command",
+                            receiver=fn.cls if fn.kind == "class" else fn.default_receiver
+                            if fn.kind in ("method", "property") else None)
         else:
             sugg = [input_text(e) for e in svc.examples(uri, doc, fn)]
             return uri, doc, fn, None, {"needsArgs": True, "function": fn.name,
@@ -257,6 +265,11 @@ async def find_input(svc: Service, a, progress) -> dict:
     target = target.strip()
     if not is_valid_expression(target):
         return {"error": f"the target is not a Python expression: {target}"}
+    if fn.kind == "property":
+        cls = fn.name.rsplit(".", 1)[0]
+        return {"error": f"{fn.name} is a property: it takes no arguments to search over. "
+                         f"Its value depends on the instance; run *Explain run* on "
+                         f"{cls}(...).{fn.def_name} with the instances you want to try"}
     examples = svc.examples(uri, doc, fn)
     # A method's inputs are searched on one instance: the one given, else a known one.
     receiver = given.receiver if given is not None else next(
@@ -274,7 +287,7 @@ async def find_input(svc: Service, a, progress) -> dict:
     progress.begin(f"tracecot: looking for {fn.name}(…) == {present.short(target, 40)}")
 
     def run(args: str):
-        req = svc.request(uri, doc, Example(fn.name, args, receiver=receiver), expected=target)
+        req = svc.request(uri, doc, fn.example(args, receiver=receiver), expected=target)
         req.timeout = per_run
         req.max_events = 64           # only the result matters here
         return svc.runner.run(req, cache=False)
@@ -297,7 +310,7 @@ async def find_input(svc: Service, a, progress) -> dict:
             model_task.cancel()
         progress.end()
     def as_input(f):
-        e = Example(fn.name, f.args, receiver=receiver)
+        e = fn.example(f.args, receiver=receiver)
         return {"args": input_text(e), "verified": True, "result": f.result, "call": e.call,
                 "assertText": readable_assert(e, target, doc.text)}
     inputs = [as_input(f) for f in found]
@@ -305,7 +318,7 @@ async def find_input(svc: Service, a, progress) -> dict:
         message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
                    f"{fn.name} ({result.tried} tried in {result.elapsed:.1f} s)")
     elif result.lookalike is not None:
-        like = Example(fn.name, result.lookalike.args, receiver=receiver)
+        like = fn.example(result.lookalike.args, receiver=receiver)
         message = (f"no input makes `{like.call} == {present.short(target, 60)}` true: "
                    f"{like.call} gives {present.short(result.lookalike.result, 60)}, which "
                    f"looks the same, but `==` says they differ (objects of a class without "

@@ -30,6 +30,7 @@ class Example:
     # how the sandbox calls it. None for functions and static methods.
     receiver: str | None = None
     label: str | None = None          # how the call was written, when that is not standalone
+    attribute: bool = False           # a property: read as `receiver.name`, no call
 
     @property
     def method(self) -> str:
@@ -44,9 +45,12 @@ class Example:
 
     @property
     def source_call(self) -> str:
-        """The call as standalone Python source (`Stack([1]).push(2)`, `f(1)`)."""
+        """The call as standalone Python source (`Stack([1]).push(2)`, `f(1)`,
+        `Stack([1]).top` for a property)."""
         if self.receiver is None:
             return f"{self.function}({self.args})"
+        if self.attribute:
+            return f"{self.receiver}.{self.method}"
         return f"{self.receiver}.{self.method}({self.args})"
 
     @property
@@ -69,15 +73,20 @@ class FunctionInfo:
     required: int = 0                 # parameters without a default (and not *args/**kw)
     examples: list[Example] = field(default_factory=list)   # doctest examples
     after_line: int = 0               # 0-based line after the top-level statement (class)
-    # function | static | class (classmethod) | method | init (`__init__`, run as `Cls(...)`:
-    # `name` is the class's)
+    # function | static | class (classmethod) | method | property (its getter, run on an
+    # instance) | init (`__init__`, run as `Cls(...)`: `name` is the class's)
     kind: str = "function"
     default_receiver: str | None = None   # methods: `Cls()` when it needs no arguments;
                                           # classmethods: `Cls`
 
     @property
     def is_method(self) -> bool:
-        return self.kind in ("method", "class")
+        """Run on a receiver (an instance, or the class for a classmethod)."""
+        return self.kind in ("method", "class", "property")
+
+    def example(self, args: str, **kw) -> Example:
+        """An input of this function (a property's is an attribute read)."""
+        return Example(self.name, args, attribute=self.kind == "property", **kw)
 
     @property
     def def_name(self) -> str:

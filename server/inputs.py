@@ -120,10 +120,14 @@ def _definitions(tree: ast.Module, skipped: list[Skipped]):
                 qual = f"{node.name}.{sub.name}" if hasattr(sub, "name") else node.name
                 if isinstance(sub, ast.FunctionDef):
                     decos = {_decorator_name(d) for d in sub.decorator_list}
-                    if decos & _PROPERTY:
+                    if decos & {"setter", "deleter"}:
                         skipped.append(Skipped(qual, sub.lineno - 1,
-                                               f"`{qual}` is a property: tracecot calls "
-                                               f"functions and methods, not attribute access."))
+                                               f"`{qual}` is a property's setter or deleter: "
+                                               f"tracecot runs a property's getter (the "
+                                               f"`@property` def), on reads such as "
+                                               f"`{node.name}(...).{sub.name}`."))
+                    elif decos & _PROPERTY:
+                        yield sub, qual, "property", top, receiver
                     elif sub.name == "__init__":
                         # Run as `Cls(...)`: the class is what a caller calls.
                         yield sub, node.name, "init", top, None
@@ -197,7 +201,7 @@ def _function_info(node: ast.FunctionDef, qual: str, lines: list[str], kind: str
     text = lines[def_line] if def_line < len(lines) else ""
     m = re.search(r"\bdef\s+(" + re.escape(node.name) + r")\b", text)
     col = m.start(1) if m else 0
-    params, required = _required(node.args, kind in ("method", "class", "init"))
+    params, required = _required(node.args, kind in ("method", "class", "init", "property"))
     return FunctionInfo(name=qual, def_line=def_line,
                         name_range=(def_line, col, def_line, col + len(node.name)),
                         end_line=(node.end_lineno or node.lineno) - 1, params=params,

@@ -88,14 +88,15 @@ def _expected_text(trace: Trace) -> str:
 def no_input(fn) -> str:
     """Hover of a function or method tracecot has no input for: what would give it one."""
     simple = fn.name.rsplit(".", 1)[-1]
-    if fn.kind == "method" and not fn.default_receiver:
+    parens = "" if fn.kind == "property" else "(...)"
+    if fn.kind in ("method", "property") and not fn.default_receiver:
         cls = fn.name.rsplit(".", 1)[0]
-        return (f"**tracecot** · {md_code(fn.name)} is a method, and `{cls}(...)` needs "
+        return (f"**tracecot** · {md_code(fn.name)} is a {fn.kind}, and `{cls}(...)` needs "
                 f"arguments, so tracecot needs an instance to call it on. Add a doctest such "
-                f"as `>>> {cls}(...).{simple}(...)`, an `assert {cls}(...).{simple}(...) == ...`, "
-                f"or run *Explain run* with the whole call.")
-    if fn.kind == "method":
-        call = f"{fn.default_receiver}.{simple}(...)"
+                f"as `>>> {cls}(...).{simple}{parens}`, an `assert {cls}(...).{simple}{parens} "
+                f"== ...`, or run *Explain run* with the whole call.")
+    if fn.kind in ("method", "property"):
+        call = f"{fn.default_receiver}.{simple}{parens}"
     elif fn.kind == "class":
         call = f"{fn.name}(...)"
     else:

@@ -8,6 +8,7 @@ All line numbers 0-based.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import keyword
 import logging
 import os
@@ -136,11 +137,11 @@ class Service:
         out: list[Example] = []
         chosen = self.selected.get((uri, fn.name))
         if chosen is not None:
-            out.append(Example(fn.name, chosen.args, origin="command", receiver=chosen.receiver))
+            out.append(fn.example(chosen.args, origin="command", receiver=chosen.receiver))
         if path and self.trusted:
             for a in self.history(uri).get(path, fn.name):
                 e = example_from_call(fn, a, "history") if fn.is_method else \
-                    Example(fn.name, a, origin="history")
+                    fn.example(a, origin="history")
                 if e is not None:
                     out.append(e)
         out += doc.examples_for(fn.name)
@@ -170,9 +171,9 @@ class Service:
             unique.append(e)
         if not unique and fn.required == 0 and not fn.params:
             if not fn.is_method:
-                unique.append(Example(fn.name, "", origin="command"))
+                unique.append(fn.example("", origin="command"))
             elif fn.default_receiver:
-                unique.append(Example(fn.name, "", origin="command", receiver=fn.default_receiver))
+                unique.append(fn.example("", origin="command", receiver=fn.default_receiver))
         return unique
 
     def origin_text(self, e: Example) -> str:
@@ -252,7 +253,10 @@ class Service:
 
     async def _explain(self, run: Run, fresh_run: asyncio.Future | None = None) -> Explanation:
         loop = asyncio.get_running_loop()
-        narrating = loop.run_in_executor(self.pool, narrate_trace, run.trace, run.request)
+        # Told as the user wrote the call (`Stack([1]).top`, `s.pop()`), not as the sandbox
+        # makes it (`Stack.top(Stack([1]))`).
+        shown = dataclasses.replace(run.trace, call=run.example.call)
+        narrating = loop.run_in_executor(self.pool, narrate_trace, shown, run.request)
         fresh = None
         if run.trace.ok and narrator_available():
             fresh = await (fresh_run or self.runner.run(run.request, cache=False))

@@ -99,6 +99,7 @@ runs it), then FUNCTION(ARGS) is called. Set breakpoints in FILE as usual; when 
 attached the debugger also stops on the line that makes the call: step into it (F11).
 """
 import ast
+import functools
 import inspect
 import os
 import sys
@@ -114,13 +115,17 @@ def main(path, function, args_src):
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     namespace = {"__name__": "__tracecot_debug__", "__file__": path}
     exec(compile(tree, path, "exec"), namespace)
-    # Found as the sandbox finds it: static and class methods are plain functions, and a
-    # method's instance (or class) is the first argument.
+    # Found as the sandbox finds it: static and class methods are plain functions, a property
+    # is its getter, and a method's instance (or class) is the first argument.
     target = namespace
     for part in function.split("."):
         target = target[part] if isinstance(target, dict) else inspect.getattr_static(target, part)
         if isinstance(target, (staticmethod, classmethod)):
             target = target.__func__
+        elif isinstance(target, property):
+            target = target.fget
+        elif isinstance(target, functools.cached_property):
+            target = target.func
     args, kwargs = eval("(lambda *a, **k: (a, k))(" + args_src + ")", namespace)
     try:
         import debugpy

@@ -80,6 +80,26 @@ SRC = textwrap.dedent('''\
             return abs(self.x) + abs(self.y)
 
 
+    class Temp:
+        """
+        >>> t = Temp(20)
+        >>> t.fahrenheit
+        68.0
+        """
+
+        def __init__(self, celsius):
+            self.celsius = celsius
+
+        @property
+        def fahrenheit(self):
+            f = self.celsius * 9 / 5 + 32
+            return f
+
+        @fahrenheit.setter
+        def fahrenheit(self, value):
+            self.celsius = (value - 32) * 5 / 9
+
+
     if sys.version_info >= (3, 0):
         def cond(n):
             def inner(k):
@@ -96,6 +116,7 @@ SRC = textwrap.dedent('''\
     assert P(3, -4).norm1() == 7
     assert cond(1) == 11
     assert Account("ann", 10).deposit(5) == 15
+    assert Temp(100).fahrenheit == 212.0
     ''')
 
 TESTS = textwrap.dedent('''\
@@ -106,6 +127,7 @@ TESTS = textwrap.dedent('''\
     def test_stack():
         assert Stack([7, 8]).peek() == 8
         ex.Stack().push(3)
+        assert Stack([4]).top == 4
     ''')
 
 
@@ -122,8 +144,9 @@ def test_methods_are_found_with_their_kind():
     assert kinds == {"Stack.push": "method", "Stack.pop": "method", "Stack.peek": "method",
                      "Stack.of": "class", "Stack.twice": "static", "Account.deposit": "method",
                      "Account.audit": "method", "P.norm1": "method", "cond": "function",
-                     # `__init__` runs as a call of its class
-                     "Stack": "init", "Account": "init", "P": "init"}
+                     # `__init__` runs as a call of its class; a property's getter on reads
+                     "Stack": "init", "Account": "init", "P": "init", "Temp": "init",
+                     "Stack.top": "property", "Temp.fahrenheit": "property"}
     push = doc.function("Stack.push")
     assert push.params == ["x"] and push.required == 1        # self is not a parameter
     assert push.default_receiver == "Stack()"                 # __init__ needs no argument
@@ -132,13 +155,15 @@ def test_methods_are_found_with_their_kind():
     assert doc.function("Stack.of").default_receiver == "Stack"
     assert doc.function_at(_line("item = self.items.pop()")).name == "Stack.pop"
     skipped = {s.name: s.reason for s in doc.skipped}
-    assert set(skipped) == {"Stack.top", "inner", "co"}
+    assert set(skipped) == {"Temp.fahrenheit", "inner", "co"}          # (its setter)
+    assert skipped["Temp.fahrenheit"] == doc.skipped_at(_line("def fahrenheit(self, value)")).reason
+    assert "setter or deleter" in skipped["Temp.fahrenheit"]
     init = doc.function("Account")
     assert init.def_line == _line("def __init__(self, owner, balance)")
     assert (init.params, init.required) == (["owner", "balance"], 2)     # self is not one
     assert doc.function("Account.__init__") is init                      # its own name too
     assert doc.function_at(_line("self.x, self.y = x, y")).name == "P"
-    assert "defined inside `cond`" in skipped["inner"] and "property" in skipped["Stack.top"]
+    assert "defined inside `cond`" in skipped["inner"]
     assert "async def" in skipped["co"]
 
 
@@ -176,12 +201,19 @@ def test_asserts_and_test_files_call_methods():
                    ("P.norm1", "P(3, -4).norm1()", "P(3, -4)", "7"),
                    ("cond", "cond(1)", "1", "11"),
                    ("Account.deposit", 'Account("ann", 10).deposit(5)', 'Account("ann", 10), 5',
-                    "15")]
+                    "15"),
+                   ("Temp.fahrenheit", "Temp(100).fahrenheit", "Temp(100)", "212.0")]
     kinds = {f.name: f.kind for f in doc.functions}
     found = examples_in_test_file(TESTS, "ex", kinds, "test_ex.py")
     assert [(e.function, e.call, e.expected) for e in found] == [
         ("Stack.peek", "Stack([7, 8]).peek()", "8"), ("Stack", "Stack([7, 8])", None),
-        ("Stack.push", "Stack().push(3)", None), ("Stack", "Stack()", None)]
+        ("Stack.push", "Stack().push(3)", None), ("Stack", "Stack()", None),
+        ("Stack.top", "Stack([4]).top", "4"), ("Stack", "Stack([4])", None)]
+    # a property read in a doctest session: the instance is rebuilt, the read is no call
+    reads = doc.function("Temp.fahrenheit").examples
+    assert [(e.call, e.run_args, e.expected, e.attribute) for e in reads] == [
+        ("t.fahrenheit", "Temp(20)", "68.0", True)]
+    assert reads[0].source_call == "Temp(20).fahrenheit"
 
 
 def test_inputs_for_init():
@@ -249,8 +281,8 @@ async def test_hover_says_why_a_def_does_not_run(client: LanguageClient):
     assert "`inner` is defined inside `cond`" in md and "hover `cond`" in md
     # ... and how the run of `cond` called it
     assert "In the run `cond(1)` it was called 1 time:\n\n- `inner(k=1)` → `10`" in md, md
-    md = await _hover_def(client, "def top")
-    assert "`Stack.top` is a property" in md
+    md = await _hover_def(client, "def fahrenheit(self, value)")
+    assert "`Temp.fahrenheit` is a property's setter or deleter" in md, md
     md = await _hover_def(client, "async def co", 11)
     assert "coroutine function" in md
     md = await _hover_def(client, "def audit")
@@ -359,6 +391,39 @@ async def _until(pred, timeout=15.0):
             return True
         await asyncio.sleep(0.05)
     return pred()
+
+
+@amod
+async def test_properties_run_on_reads(client: LanguageClient, workspace):
+    # the getter runs on the instance a read is made on: a doctest session's, an assert's,
+    # a test file's
+    md = await _hover_def(client, "def fahrenheit(self):")
+    assert md.startswith("**tracecot** · `t.fahrenheit` → `68.0` · ✓ verified"), md
+    assert "✓ as expected" in md and "`f = self.celsius * 9 / 5 + 32`" in md, md
+    md = await _hover_def(client, "def top")
+    assert md.startswith("**tracecot** · `Stack([4]).top` → `4` · ✓ verified"), md
+    md = await H.hover(client, client.uri, _line("f = self.celsius * 9 / 5 + 32"), 8)
+    assert "`f` in `t.fahrenheit`" in md and "68.0" in md, md
+    # commands: the read written out, or the instance alone
+    for args in ("Temp(0).fahrenheit", "Temp(0)"):
+        got = await H.command(client, "tracecot.server.explainRun",
+                              {"uri": client.uri, "function": "Temp.fahrenheit", "args": args})
+        assert got["title"] == "Temp(0).fahrenheit → 32.0" and got["verified"] is True, got
+        # told as written, not as the sandbox calls the getter (Temp.fahrenheit(Temp(0)))
+        assert got["markdown"].startswith("**Run of `Temp(0).fahrenheit`**"), got["markdown"]
+        assert "So `Temp(0).fahrenheit` returns `32.0`." in got["markdown"]
+    got = await H.command(client, "tracecot.server.explainRun",
+                          {"uri": client.uri, "function": "Stack.top", "args": ""})
+    assert got["title"].startswith("Stack().top ⇒ raises IndexError"), got
+    got = await H.command(client, "tracecot.server.findInput",
+                          {"uri": client.uri, "function": "Temp.fahrenheit", "target": "50.0"})
+    assert "is a property: it takes no arguments to search over" in got["error"], got
+    got = await H.command(client, "tracecot.server.debugRun",
+                          {"uri": client.uri, "function": "Temp.fahrenheit", "args": "Temp(10)"})
+    out = subprocess.run([sys.executable, got["program"], *got["args"]], cwd=got["cwd"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == \
+        "Temp.fahrenheit(Temp(10)) returned 50.0", out
 
 
 @amod

@@ -14,6 +14,7 @@ from __future__ import annotations
 import _signal
 import ast
 import builtins
+import functools
 import gc
 import hashlib
 import inspect
@@ -337,11 +338,17 @@ def _backend_class():
 
 
 def _resolve(namespace: dict, dotted: str):
+    """`f`, `Cls` or `Cls.name` in the module: static and class methods as their plain
+    function, a property as its getter (the instance, or class, is the first argument)."""
     obj = namespace
     for i, part in enumerate(dotted.split(".")):
         obj = obj.get(part) if isinstance(obj, dict) else inspect.getattr_static(obj, part, None)
         if isinstance(obj, (staticmethod, classmethod)):
             obj = obj.__func__
+        elif isinstance(obj, property):
+            obj = obj.fget
+        elif isinstance(obj, functools.cached_property):
+            obj = obj.func
         if obj is None:
             return None
     return obj
