@@ -124,11 +124,17 @@ def hot_loop(program: str, *hot: str, infinite: bool = True):
         assert t.status == "error" and t.error.kind in ("timeout", "step_limit"), _show(t)
         msg = t.error.message
         assert msg.startswith("stopped after "), _show(t)
-        named = [n for n in lines if f"; line {n} ran " in msg]
-        assert named, f"none of lines {lines} named: {_show(t)}"
+        # (a signal handler that started inside the tracer on 3.11 is named as running)
+        counted = [n for n in lines if f"; line {n} ran " in msg]
+        # (a signal handler that started inside the tracer runs untraced on 3.11: named as
+        # the line that was running, its lines not counted)
+        running = [n for n in lines if f"; line {n} was running, in the signal handler" in msg]
+        assert counted or running, f"none of lines {lines} named: {_show(t)}"
         if infinite:
             assert msg.endswith("likely an infinite loop"), _show(t)
-        assert t.events and t.line_counts.get(named[0], 0) > 1000   # the partial trace
+        assert t.events
+        if counted:
+            assert t.line_counts.get(counted[0], 0) > 1000   # the partial trace
     return check
 
 
@@ -244,6 +250,12 @@ CASES = [
                                               "n += 1", infinite=False))),
     Case("alarm_handler_loops", hot_loop("alarm_handler_loops", "    while True", "pass"),
          timeout=2.0),
+    # The same, the signal landing during a busy traced loop: mostly inside a tracer callback.
+    Case("alarm_handler_loops_busy", hot_loop("alarm_handler_loops_busy", "    while True",
+                                              "pass"), timeout=2.0),
+    # A handler that raises to end a loop: the exception reaches the user's code.
+    Case("alarm_raises", returned("'stopped by the alarm'"), timeout=2.0),
+    Case("signal_handler_identity", returned("[True, True, True]")),
     Case("recursion_escape", error_any(("timeout", "step_limit"), "stopped after")),
     Case("memory_in_tracer", error_any(("timeout", "step_limit", "memory_limit"))),
     # Time spent where no line event fires: only the fork server's deadline can end it.

@@ -39,6 +39,7 @@ from itertools import chain, compress, count, islice, repeat
 from operator import is_, is_not
 
 from .schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
+from .signals import passes
 from .values import TRACE_LIMITS, encode
 
 CHECK_EVERY = 16            # steps between two checks of the step cap and the soft deadline
@@ -273,6 +274,20 @@ class Recorder:
                 counts[x] = counts.get(x, 0) + 1
         return counts
 
+    def resync(self, frame) -> None:
+        """A user signal handler ran (traced) inside one of our callbacks for `frame`: what
+        that callback appends next is `frame`'s again (see signals.py)."""
+        st = self.states.get(id(frame))
+        if st is not None and st.frame is frame and st.recording and self.cur != st.marker:
+            self.cur = st.marker
+            self.events.append(st.marker)
+            self.cap += 1
+
+    def handler_raised(self) -> None:
+        """A user signal handler's exception leaves a settrace callback: CPython then drops
+        the trace function, so the record ends here (and says it is cut short)."""
+        self.add_limit_reached()
+
     def current_position(self, frame) -> tuple[int | None, int | None]:
         """(frame id, line) of the innermost recorded frame at or above `frame`."""
         while frame is not None:
@@ -407,7 +422,10 @@ class FrameState:
             elif event == "exception":
                 tb = arg[2]
                 self.raised(frame, arg[1], frame.f_lineno, tb is not None and tb.tb_next is None)
-        except BaseException:   # never let an error of ours switch tracing off
+        except BaseException as e:   # never let an error of ours switch tracing off ...
+            if passes(e):            # ... but a user signal handler's goes on to user code
+                self.rec.handler_raised()
+                raise
             self.rec.internal_errors += 1
         return self.tr
 
@@ -692,7 +710,10 @@ class SettraceBackend:
             if code.co_name in SKIPPED_CODE_NAMES:
                 return self._count_only
             return self.rec.enter(frame).tr
-        except BaseException:
+        except BaseException as e:
+            if passes(e):
+                self.rec.handler_raised()
+                raise
             self.rec.internal_errors += 1
             return None
 
@@ -703,7 +724,10 @@ class SettraceBackend:
                 rec.steps += 1
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
-        except BaseException:
+        except BaseException as e:
+            if passes(e):
+                self.rec.handler_raised()
+                raise
             self.rec.internal_errors += 1
         return self._count_only
 

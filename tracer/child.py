@@ -27,7 +27,7 @@ import threading
 import time
 import types
 
-from . import guards
+from . import guards, signals
 from .capture import Recorder, SettraceBackend
 from .schema import SCHEMA_VERSION
 from .trace_export import analyse_names, build_trace, dumps_trace, hottest_line_message
@@ -231,6 +231,12 @@ class _Run:
             msg = f"stopped after {self.req['timeout']:g} s"
         else:
             msg = f"stopped after {rec.max_steps:,} steps (the step cap)"
+        user = signals.running_untraced(sys._getframe(1))
+        if user is not None:        # a signal handler that runs untraced (signals.py)
+            frame, name = user
+            msg += (f"; line {frame.f_lineno} was running, in the signal handler `{name}`, "
+                    f"which started inside the tracer, so its lines are not counted "
+                    f"(Python 3.11)")
         hot = hottest_line_message(rec.line_counts)
         self.fail(kind, msg + (f"; {hot}" if hot else ""), None)
 
@@ -431,6 +437,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)
+    signals.install()        # user signal handlers run from user code, traced
     # A real module registered in sys.modules: dataclasses, typing.get_type_hints, enum and
     # pickle-style lookups all resolve a class's module by name.
     module = types.ModuleType("__tracecot_user__")
@@ -489,6 +496,7 @@ def _main(run: _Run, tmpdir: str) -> None:
                    max_depth=req["max_depth"], deadline=deadline, on_limit=run.on_limit,
                    hidden_names=hidden, for_targets=for_targets)
     run.rec = rec
+    signals.resync = rec.resync
     backend = _backend_class()(rec, codes)
     run.base["backend"] = backend.name
     backend.install(_real_settrace)

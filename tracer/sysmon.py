@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from .capture import SKIPPED_CODE_NAMES, Recorder, Watchdog
+from .signals import passes
 
 TOOL_ID = 0  # sys.monitoring.DEBUGGER_ID
 
@@ -89,7 +90,9 @@ class MonitoringBackend:
         try:
             if code.co_name not in SKIPPED_CODE_NAMES:
                 self.rec.enter(_getframe(1))
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _line(self, code, lineno):
@@ -103,7 +106,9 @@ class MonitoringBackend:
                 rec.steps += 1
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _jump(self, code, offset, dest):
@@ -120,7 +125,9 @@ class MonitoringBackend:
                 rec.steps += 1
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _return(self, code, offset, value):
@@ -129,7 +136,9 @@ class MonitoringBackend:
             st = self._state(frame)
             if st is not None:
                 st.returned(frame, value, frame.f_lineno)
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _yield(self, code, offset, value):
@@ -138,7 +147,9 @@ class MonitoringBackend:
             st = self._state(frame)
             if st is not None:
                 st.yielded(frame, value, frame.f_lineno)
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _raise(self, code, offset, exc):
@@ -155,7 +166,9 @@ class MonitoringBackend:
                     tb = tb.tb_next
                 here = tb is None or tb.tb_frame is frame
                 st.raised(frame, exc, frame.f_lineno, here=here)
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _handled(self, code, offset, exc):
@@ -166,7 +179,9 @@ class MonitoringBackend:
             st = self._state(frame)
             if st is not None and st.pending_exc is None:
                 st.pending_exc = (type(exc).__name__, frame.f_lineno)
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
 
     def _unwind(self, code, offset, exc):
@@ -179,5 +194,7 @@ class MonitoringBackend:
                 if st.pending_exc is None:
                     st.pending_exc = (type(exc).__name__, frame.f_lineno)
                 st.unwound(frame, frame.f_lineno)
-        except BaseException:
+        except BaseException as e:
+            if passes(e):       # a user signal handler's: on to user code
+                raise
             self.rec.internal_errors += 1
