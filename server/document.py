@@ -78,6 +78,7 @@ class FunctionInfo:
     kind: str = "function"
     default_receiver: str | None = None   # methods: `Cls()` when it needs no arguments;
                                           # classmethods: `Cls`
+    def_name: str = ""                    # the name after `def` (`__init__` for kind init)
 
     @property
     def is_method(self) -> bool:
@@ -88,10 +89,6 @@ class FunctionInfo:
         """An input of this function (a property's is an attribute read)."""
         return Example(self.name, args, attribute=self.kind == "property", **kw)
 
-    @property
-    def def_name(self) -> str:
-        """The name after `def`."""
-        return "__init__" if self.kind == "init" else self.name.rsplit(".", 1)[-1]
 
     @property
     def cls(self) -> str | None:

@@ -115,6 +115,8 @@ def _definitions(tree: ast.Module, skipped: list[Skipped]):
             _nested(node, node.name, skipped)
         elif isinstance(node, ast.ClassDef):
             receiver = _default_receiver(node)
+            has_init = any(isinstance(n, ast.FunctionDef) and n.name == "__init__"
+                           for n in node.body)
             yield node, node.name, "classdoc", top, None
             for sub in node.body:
                 qual = f"{node.name}.{sub.name}" if hasattr(sub, "name") else node.name
@@ -128,9 +130,14 @@ def _definitions(tree: ast.Module, skipped: list[Skipped]):
                                                f"`{node.name}(...).{sub.name}`."))
                     elif decos & _PROPERTY:
                         yield sub, qual, "property", top, receiver
-                    elif sub.name == "__init__":
+                    elif sub.name == "__init__" or (sub.name == "__new__" and not has_init):
                         # Run as `Cls(...)`: the class is what a caller calls.
                         yield sub, node.name, "init", top, None
+                    elif sub.name == "__new__":
+                        skipped.append(Skipped(qual, sub.lineno - 1,
+                                               f"`{qual}` runs as part of `{node.name}(...)`, "
+                                               f"before `__init__`: hover `__init__` or "
+                                               f"`class {node.name}` to see the run of both."))
                     elif "staticmethod" in decos:
                         yield sub, qual, "static", top, None
                     elif "classmethod" in decos:
@@ -205,7 +212,8 @@ def _function_info(node: ast.FunctionDef, qual: str, lines: list[str], kind: str
     return FunctionInfo(name=qual, def_line=def_line,
                         name_range=(def_line, col, def_line, col + len(node.name)),
                         end_line=(node.end_lineno or node.lineno) - 1, params=params,
-                        required=required, kind=kind, default_receiver=receiver)
+                        required=required, kind=kind, default_receiver=receiver,
+                        def_name=node.name)
 
 
 def _module_names(tree: ast.Module) -> set[str]:

@@ -315,6 +315,10 @@ def mismatch_message(call: str, trace: Trace, expected: str | None, raises: str 
     c = trace.comparison
     if c is None or c.error or c.python_equal:
         return None
+    if c.canonical_equal:       # same class and attributes, yet `==` is False
+        return (f"{call} returns {outcome(trace, 120)}, which looks like "
+                f"{short(expected, 60)}, but `==` says they differ (objects of a class without "
+                f"__eq__ are equal only to themselves)")
     return f"{call} returns {outcome(trace, 120)}, not {short(expected, 60)}"
 
 

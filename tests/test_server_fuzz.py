@@ -42,6 +42,13 @@ DOCS = [
     "        self.xs.append(x)\n\n    @classmethod\n    def of(cls, x):\n        return cls()\n\n"
     "    def total(self):\n        def inner(v):\n            return v\n"
     "        return inner(sum(self.xs))\n\n\nassert S().total() == 0\n",
+    # __init__ and __new__ (run as calls of the class), properties (run on reads)
+    "class T:\n    '''\n    >>> t = T(20)\n    >>> t.f\n    68.0\n    '''\n"
+    "    def __new__(cls, c):\n        return super().__new__(cls)\n\n"
+    "    def __init__(self, c):\n        if c < -273:\n            raise ValueError(c)\n"
+    "        self.c = c\n\n    @property\n    def f(self):\n        return self.c * 9 / 5 + 32\n\n"
+    "    @f.setter\n    def f(self, v):\n        self.c = (v - 32) * 5 / 9\n\n\n"
+    "assert T(100).f == 212.0\nassert T(0) == T(0)\n",
 ]
 
 

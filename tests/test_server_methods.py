@@ -225,6 +225,15 @@ def test_inputs_for_init():
     assert [(e.call, e.line) for e in constructor_examples("Stack", methods)] == [
         ("Stack([1])", _line(">>> Stack([1]).push(5)")), ("Stack()", _line(">>> s.push(1)"))]
     assert [e.call for e in constructor_examples("P", methods)] == ["P(3, -4)"]
+    # __new__ runs as part of the class call: with an __init__ it is told in that run; alone
+    # it is what the class call runs
+    both = parse_document("class N:\n    def __new__(cls, v):\n        return super().__new__(cls)"
+                          "\n\n    def __init__(self, v):\n        self.v = v\n")
+    assert [(f.name, f.kind, f.def_name) for f in both.functions] == [("N", "init", "__init__")]
+    assert "runs as part of `N(...)`" in both.skipped_at(1).reason
+    alone = parse_document("class M:\n    def __new__(cls, v):\n        return super().__new__(cls)\n")
+    assert [(f.name, f.kind, f.def_name, f.params) for f in alone.functions] == [
+        ("M", "init", "__new__", ["v"])]
 
 
 # ---------------------------------------------------------------------- the server

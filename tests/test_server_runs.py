@@ -34,6 +34,10 @@ def total(n):
     for v in range(n):
         t += v
     return t
+
+class Pt:
+    def __init__(self, x):
+        self.x = x
 '''
 
 
@@ -177,6 +181,11 @@ def test_presentation_of_failures(sandbox):
     assert present.mismatch_message("total(3)", wrong, "4", None) == "total(3) returns 3, not 4"
     right = sandbox.run(req("total", "3", expected="3"))
     assert present.mismatch_message("total(3)", right, "3", None) is None
+    # `assert Pt(1) == Pt(1)` fails in Python too (no __eq__): the message says why
+    alike = sandbox.run(req("Pt", "1", expected="Pt(1)"))
+    assert present.mismatch_message("Pt(1)", alike, "Pt(1)", None) == (
+        "Pt(1) returns Pt(x=1), which looks like Pt(1), but `==` says they differ (objects "
+        "of a class without __eq__ are equal only to themselves)")
     assert present.lens_title("total(3)", wrong).endswith("✗ expected 4")
     assert present.md_code("a`b") == "``a`b``"
 
