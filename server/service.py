@@ -88,7 +88,8 @@ class Diag:
 
 
 ORIGIN = {"doctest": "the doctest", "assert": "the assert", "history": "an earlier run",
-          "command": "your run", "test": "the tests"}
+          "command": "your run", "test": "the tests",
+          "instance": "an instance another example makes"}
 
 
 class Service:
@@ -174,6 +175,13 @@ class Service:
                 unique.append(fn.example("", origin="command"))
             elif fn.default_receiver:
                 unique.append(fn.example("", origin="command", receiver=fn.default_receiver))
+            elif fn.kind in ("method", "property"):
+                # No argument needed, no instance known for it: the ones the class's other
+                # examples make (`P(3, -4)` from `assert P(3, -4).norm1() == 7`).
+                init = doc.function(f"{fn.cls}.__init__")
+                made = self.examples(uri, doc, init, with_tests) if init is not None else []
+                unique += [fn.example("", origin="instance", receiver=m.source_call,
+                                      line=m.line, where=m.where) for m in made[:3]]
         return unique
 
     def origin_text(self, e: Example) -> str:
@@ -181,6 +189,8 @@ class Service:
             return f"{ORIGIN[e.origin]} on line {e.line + 1}"
         if e.origin == "test" and e.where:
             return f"{e.where}" + (f" line {e.line + 1}" if e.line is not None else "")
+        if e.origin == "instance" and e.line is not None:
+            return f"the instance made on line {e.line + 1}" + (f" of {e.where}" if e.where else "")
         return ORIGIN.get(e.origin, e.origin)
 
     # ------------------------------------------------------------------ runs

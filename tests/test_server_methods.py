@@ -99,6 +99,9 @@ SRC = textwrap.dedent('''\
         def fahrenheit(self, value):
             self.celsius = (value - 32) * 5 / 9
 
+        def kelvin(self):
+            return self.celsius + 273.15
+
 
     if sys.version_info >= (3, 0):
         def cond(n):
@@ -146,7 +149,8 @@ def test_methods_are_found_with_their_kind():
                      "Account.audit": "method", "P.norm1": "method", "cond": "function",
                      # `__init__` runs as a call of its class; a property's getter on reads
                      "Stack": "init", "Account": "init", "P": "init", "Temp": "init",
-                     "Stack.top": "property", "Temp.fahrenheit": "property"}
+                     "Stack.top": "property", "Temp.fahrenheit": "property",
+                     "Temp.kelvin": "method"}
     push = doc.function("Stack.push")
     assert push.params == ["x"] and push.required == 1        # self is not a parameter
     assert push.default_receiver == "Stack()"                 # __init__ needs no argument
@@ -411,6 +415,10 @@ async def test_properties_run_on_reads(client: LanguageClient, workspace):
     assert "✓ as expected" in md and "`f = self.celsius * 9 / 5 + 32`" in md, md
     md = await _hover_def(client, "def top")
     assert md.startswith("**tracecot** · `Stack([4]).top` → `4` · ✓ verified"), md
+    # a method with no example and no argument runs on an instance another example makes
+    md = await _hover_def(client, "def kelvin")
+    assert md.startswith("**tracecot** · `Temp(20).kelvin()` → `293.15` · ✓ verified"), md
+    assert f"the instance made on line {_line('>>> t = Temp(20)') + 1}" in md, md
     md = await H.hover(client, client.uri, _line("f = self.celsius * 9 / 5 + 32"), 8)
     assert "`f` in `t.fahrenheit`" in md and "68.0" in md, md
     # commands: the read written out, or the instance alone
