@@ -144,6 +144,7 @@ class _Run:
         """Write the trace and leave. Called exactly once, from any exit path."""
         global _leaving
         _leaving = True                  # no _CpuGuard fires from here on
+        signals.closed = True            # nor a user signal handler
         try:
             signal.setitimer(signal.ITIMER_PROF, 0)
         except (ValueError, OSError, AttributeError):

@@ -31,6 +31,7 @@ _real_getsignal = signal.getsignal
 _call_tracing = sys.call_tracing
 
 resync = None          # set by the child: resync(user_frame) after a handler ran in our code
+closed = False         # set by the child when the call is over: user handlers no longer run
 _passing: list = []    # the exception a handler raised in our code, on its way to user code
 # 3.11's sys.call_tracing does not turn tracing back on inside a trace function: there the
 # handler runs untraced, and `untraced` names it while it runs (for a timeout's message).
@@ -68,6 +69,8 @@ class UserHandler:
         self.handler = handler
 
     def __call__(self, signum, frame):
+        if closed:             # the trace is being written (the child ignores them next)
+            return None
         if frame is None or not _ours(frame):
             return self.handler(signum, frame)
         user = frame.f_back
