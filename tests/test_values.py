@@ -92,6 +92,45 @@ def test_subclasses_and_namedtuples_keep_their_class():
     assert not values_equal(OrderedDict(a=1), {"a": 1})
 
 
+class Bag(list):
+    def __getattribute__(self, name):      # never runs: attributes are read directly
+        raise AssertionError("user code ran")
+
+
+class Inventory(dict):
+    pass
+
+
+class Tags(set):
+    __slots__ = ("owner",)
+
+
+def test_container_subclasses_show_their_own_attributes():
+    b = Bag([1, 2])
+    object.__setattr__(b, "tag", "y")
+    shown = render(encode(b))          # (outside the assert: pytest would inspect `b`)
+    assert shown == "Bag([1, 2], tag='y')"
+    inv = Inventory(a=1)
+    inv.owner = "ann"
+    assert render(encode(inv)) == "Inventory({'a': 1}, owner='ann')"
+    t = Tags({2, 1})
+    t.owner = "bo"
+    assert render(encode(t)) == "Tags({1, 2}, owner='bo')"
+    assert render(encode(Inventory(a=1))) == "Inventory({'a': 1})"     # none: as before
+    # the attributes are part of the value
+    other = Inventory(a=1)
+    other.owner = "cy"
+    assert not values_equal(inv, other) and not values_equal(inv, Inventory(a=1))
+    same = Inventory(a=1)
+    same.owner = "ann"
+    assert values_equal(inv, same)
+    many = Inventory()
+    for i in range(RESULT_LIMITS.items + 2):
+        setattr(many, f"a{i}", i)
+    enc = encode(many, RESULT_LIMITS)
+    assert enc["attrs_more"] == 2 and not is_complete(enc) and render(enc).endswith("<2 more>)")
+
+
 def test_special_floats_and_strings():
     assert encode(math.inf) == {"t": "float", "v": "inf"}
     assert render(encode("a\nb")) == "'a\\nb'"

@@ -156,6 +156,8 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         d = {"t": "deque" if base is _collections.deque else base.__name__, "items": items}
         if n > shown:
             d["len"], d["more"] = n, n - shown
+        if tp is not base and not _is_c_type(tp):
+            _subclass_attrs(d, obj, tp, lim, depth, inner)
         return _with_cls(d, tp, base)
     if issubclass(tp, dict):
         n = dict.__len__(obj)
@@ -175,6 +177,8 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
             d["ordered"] = True       # order matters for equality, as between OrderedDicts
         if n > len(items):
             d["len"], d["more"] = n, n - len(items)
+        if tp is not dict and not _is_c_type(tp):
+            _subclass_attrs(d, obj, tp, lim, depth, inner)
         return _with_cls(d, tp, dict)
     if issubclass(tp, (set, frozenset)):
         base = set if issubclass(tp, set) else frozenset
@@ -197,6 +201,8 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         d = {"t": base.__name__, "items": encoded}
         if n > len(encoded):
             d["len"], d["more"] = n, n - len(encoded)
+        if tp is not base and not _is_c_type(tp):
+            _subclass_attrs(d, obj, tp, lim, depth, inner)
         return _with_cls(d, tp, base)
     if issubclass(tp, BaseException):
         args = _exc_args(obj)
@@ -472,9 +478,9 @@ def _layout(tp: type) -> tuple:
     return got
 
 
-def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
-    """A user object: class name plus attributes, read without running any of its code."""
-    _, dict_desc, slots, hidden = _layout(tp)
+def _attrs(obj, dict_desc, slots, lim: Limits, depth: int, inner: tuple) -> tuple[list, int]:
+    """([name, encoded] of an instance's attributes, up to the item bound; how many more),
+    read through the class's own descriptors: none of the object's code runs."""
     attrs: list = []
     left = 0
     if dict_desc is not None:
@@ -492,6 +498,25 @@ def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
             attrs.append([name, _enc(value, lim, depth + 1, inner)])
         else:
             left += 1
+    return attrs, left
+
+
+def _subclass_attrs(d: dict, obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
+    """A user subclass of a built-in container: its own attributes too (`attrs`, and
+    `attrs_more` when some are not shown)."""
+    _, dict_desc, slots, _ = _layout(tp)
+    attrs, left = _attrs(obj, dict_desc, slots, lim, depth, inner)
+    if attrs:
+        d["attrs"] = attrs
+    if left:
+        d["attrs_more"] = left
+    return d
+
+
+def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
+    """A user object: class name plus attributes, read without running any of its code."""
+    _, dict_desc, slots, hidden = _layout(tp)
+    attrs, left = _attrs(obj, dict_desc, slots, lim, depth, inner)
     d = {"t": "object", "cls": _cls_name(tp), "attrs": attrs}
     if left:
         d["more"] = left
@@ -579,7 +604,8 @@ def _normal(v):
 def is_complete(v) -> bool:
     """No bound was hit anywhere in this encoding."""
     if isinstance(v, dict):
-        if v.get("truncated") or "more" in v or v.get("opaque") or v.get("t") == "deep":
+        if v.get("truncated") or "more" in v or "attrs_more" in v or v.get("opaque") \
+                or v.get("t") == "deep":
             return False
         return all(is_complete(x) for k, x in v.items() if k in ("items", "attrs", "args"))
     if isinstance(v, list):
@@ -695,4 +721,9 @@ def render(v: dict) -> str:
 
 
 def _cls_wrap(v: dict, s: str) -> str:
-    return f"{v['cls']}({s})" if "cls" in v else s
+    if "cls" not in v:
+        return s
+    parts = [s] + [f"{n}={render(x)}" for n, x in v.get("attrs", ())]
+    if v.get("attrs_more"):
+        parts.append(f"<{v['attrs_more']} more>")
+    return f"{v['cls']}({', '.join(parts)})"
