@@ -382,7 +382,8 @@ class Service:
 
     def prediction_text(self, uri: str, doc: Document, run: Run) -> str | None:
         m = self.model
-        if not m.enabled:
+        if not m.enabled or run.example.attribute:
+            # (the model is asked about calls: `Cls.prop(instance)` is not one)
             return None
         if m.state == "loading":
             return present.prediction_line("loading")

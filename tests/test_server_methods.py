@@ -484,3 +484,16 @@ async def test_init_runs_as_a_call_of_its_class(client: LanguageClient, workspac
     out = subprocess.run([sys.executable, got["program"], *got["args"]], cwd=got["cwd"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and out.stdout.startswith("P(7) returned "), out
+
+
+def test_no_model_prediction_is_asked_for_a_property_read():
+    # the model is asked about calls; `Temp.fahrenheit(Temp(20))` is not one
+    from types import SimpleNamespace
+    from tracecot.server.document import Example
+    from tracecot.server.service import Service
+    me = SimpleNamespace(model=SimpleNamespace(enabled=True, state="loading"))
+    read = SimpleNamespace(example=Example("Temp.fahrenheit", "", receiver="Temp(20)",
+                                           attribute=True))
+    call = SimpleNamespace(example=Example("Temp.kelvin", "", receiver="Temp(20)"))
+    assert Service.prediction_text(me, "u", None, read) is None
+    assert Service.prediction_text(me, "u", None, call) is not None     # "loading…"
