@@ -225,6 +225,9 @@ async def predict_output(svc: Service, a, progress) -> dict:
     uri, doc, fn, ex, early = _resolve(svc, a)
     if early:
         return early
+    if ex.attribute:
+        return {"error": f"{fn.name} is a property: the model predicts what calls return; "
+                         f"run *Explain run* to see what {ex.call} gives"}
     if not svc.model.enabled:
         return {"error": svc.model.message if svc.model.state == "unavailable"
                 else "model not available: it is disabled (setting tracecot.model.enabled)"}

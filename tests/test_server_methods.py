@@ -435,6 +435,9 @@ async def test_properties_run_on_reads(client: LanguageClient, workspace):
     got = await H.command(client, "tracecot.server.findInput",
                           {"uri": client.uri, "function": "Temp.fahrenheit", "target": "50.0"})
     assert "is a property: it takes no arguments to search over" in got["error"], got
+    got = await H.command(client, "tracecot.server.predictOutput",
+                          {"uri": client.uri, "function": "Temp.fahrenheit", "args": "Temp(5)"})
+    assert "is a property: the model predicts what calls return" in got["error"], got
     got = await H.command(client, "tracecot.server.debugRun",
                           {"uri": client.uri, "function": "Temp.fahrenheit", "args": "Temp(10)"})
     out = subprocess.run([sys.executable, got["program"], *got["args"]], cwd=got["cwd"],
