@@ -283,10 +283,18 @@ class Recorder:
             self.events.append(st.marker)
             self.cap += 1
 
-    def handler_raised(self) -> None:
-        """A user signal handler's exception leaves a settrace callback: CPython then drops
-        the trace function, so the record ends here (and says it is cut short)."""
-        self.add_limit_reached()
+    def callback_error(self, exc: BaseException, drops_tracer: bool = False) -> bool:
+        """An exception reached one of our callbacks: should it go on to user code? Only a
+        user signal handler's does (signals.py); when the backend's tracer is dropped for it
+        (settrace: CPython drops a trace function that raises), the record ends there and
+        says it is cut short. Any other is ours: counted, and never let out, since it would
+        switch tracing off."""
+        if passes(exc):
+            if drops_tracer:
+                self.add_limit_reached()
+            return True
+        self.internal_errors += 1
+        return False
 
     def current_position(self, frame) -> tuple[int | None, int | None]:
         """(frame id, line) of the innermost recorded frame at or above `frame`."""
@@ -422,11 +430,9 @@ class FrameState:
             elif event == "exception":
                 tb = arg[2]
                 self.raised(frame, arg[1], frame.f_lineno, tb is not None and tb.tb_next is None)
-        except BaseException as e:   # never let an error of ours switch tracing off ...
-            if passes(e):            # ... but a user signal handler's goes on to user code
-                self.rec.handler_raised()
+        except BaseException as e:   # ours is kept in; a user signal handler's goes on
+            if self.rec.callback_error(e, drops_tracer=True):
                 raise
-            self.rec.internal_errors += 1
         return self.tr
 
     # ------------------------------------------------------------------ changes
@@ -711,10 +717,8 @@ class SettraceBackend:
                 return self._count_only
             return self.rec.enter(frame).tr
         except BaseException as e:
-            if passes(e):
-                self.rec.handler_raised()
+            if self.rec.callback_error(e, drops_tracer=True):
                 raise
-            self.rec.internal_errors += 1
             return None
 
     def _count_only(self, frame, event, arg):
@@ -725,9 +729,7 @@ class SettraceBackend:
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
         except BaseException as e:
-            if passes(e):
-                self.rec.handler_raised()
+            if self.rec.callback_error(e, drops_tracer=True):
                 raise
-            self.rec.internal_errors += 1
         return self._count_only
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 
 from .capture import SKIPPED_CODE_NAMES, Recorder, Watchdog
-from .signals import passes
 
 TOOL_ID = 0  # sys.monitoring.DEBUGGER_ID
 
@@ -85,15 +84,15 @@ class MonitoringBackend:
         return st if st is not None and st.frame is frame else None
 
     # Every callback catches BaseException: an error of ours (a RecursionError at the user's
-    # recursion limit, a MemoryError) must neither reach user code nor stop the tracing.
+    # recursion limit, a MemoryError) must neither reach user code nor stop the tracing; only
+    # a user signal handler's goes on (Recorder.callback_error).
     def _start(self, code, offset):
         try:
             if code.co_name not in SKIPPED_CODE_NAMES:
                 self.rec.enter(_getframe(1))
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _line(self, code, lineno):
         try:
@@ -107,9 +106,8 @@ class MonitoringBackend:
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _jump(self, code, offset, dest):
         """A backward jump within one line: that line runs again (see the module docstring)."""
@@ -126,9 +124,8 @@ class MonitoringBackend:
                 if rec.steps >= rec.next_check:
                     rec.check_limits()
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _return(self, code, offset, value):
         try:
@@ -137,9 +134,8 @@ class MonitoringBackend:
             if st is not None:
                 st.returned(frame, value, frame.f_lineno)
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _yield(self, code, offset, value):
         try:
@@ -148,9 +144,8 @@ class MonitoringBackend:
             if st is not None:
                 st.yielded(frame, value, frame.f_lineno)
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _raise(self, code, offset, exc):
         if code not in self.codes:
@@ -167,9 +162,8 @@ class MonitoringBackend:
                 here = tb is None or tb.tb_frame is frame
                 st.raised(frame, exc, frame.f_lineno, here=here)
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _handled(self, code, offset, exc):
         if code not in self.codes:
@@ -180,9 +174,8 @@ class MonitoringBackend:
             if st is not None and st.pending_exc is None:
                 st.pending_exc = (type(exc).__name__, frame.f_lineno)
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
 
     def _unwind(self, code, offset, exc):
         if code not in self.codes:
@@ -195,6 +188,5 @@ class MonitoringBackend:
                     st.pending_exc = (type(exc).__name__, frame.f_lineno)
                 st.unwound(frame, frame.f_lineno)
         except BaseException as e:
-            if passes(e):       # a user signal handler's: on to user code
+            if self.rec.callback_error(e):    # a user signal handler's: on to user code
                 raise
-            self.rec.internal_errors += 1
