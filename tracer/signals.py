@@ -7,13 +7,14 @@ changed would be put down to the next user line, and a handler that loops would 
 the deadline with another line named as the hot one. Worse, an exception it raises (the usual
 way to end a loop on SIGALRM) would land in our callback, not in the user's code.
 
-So in the sandboxed child, `signal.signal` installs a user handler behind a `UserHandler`. When the
-signal arrives while our code runs during the call, the handler is called through
+So in the sandboxed child, `signal.signal` installs a user handler behind a `UserHandler`.
+When the signal arrives while our code runs during the call, the handler is called through
 `sys.call_tracing`, traced as a call made by the user line that was running; afterwards the
 recorder's current frame is set back (`resync`). On 3.11 `sys.call_tracing` traces nothing
-there: the handler still runs untraced, and a timeout while it runs says so. An exception it raises is marked (`passes`):
-our callbacks let it through to the user's code, as it would go without tracing. (The settrace
-backend stops recording there: CPython drops a trace function that raises.)
+there: the handler still runs untraced, and a timeout while it runs says so. An exception it
+raises is marked (`passes`): our callbacks let it through to the user's code, as it would go
+without tracing. (The settrace backend stops recording there: CPython drops a trace function
+that raises.)
 
 `signal.getsignal` and the value `signal.signal` returns still give the user's own handler.
 Handlers of ours (the watchdog's) are installed as they are. Code that calls `_signal.signal`
@@ -43,12 +44,18 @@ def _ours(frame) -> bool:
     return str(frame.f_globals.get("__name__", "")).startswith(_OURS)
 
 
+def _first_user(frame):
+    """`frame` or the nearest frame above it that is not ours (None: none is)."""
+    while frame is not None and _ours(frame):
+        frame = frame.f_back
+    return frame
+
+
 def running_untraced(frame):
     """(innermost user frame, handler name) when `frame`'s stack runs a handler untraced."""
     if not untraced:
         return None
-    while frame is not None and _ours(frame):
-        frame = frame.f_back
+    frame = _first_user(frame)
     h = untraced[-1]
     return None if frame is None else (frame, getattr(h, "__qualname__", type(h).__name__))
 
@@ -73,9 +80,7 @@ class UserHandler:
             return None
         if frame is None or not _ours(frame):
             return self.handler(signum, frame)
-        user = frame.f_back
-        while user is not None and _ours(user):
-            user = user.f_back
+        user = _first_user(frame.f_back)
         if user is None:       # not during the call: before it, or while the trace is written
             return self.handler(signum, frame)
         if not TRACED_INSIDE:
