@@ -156,9 +156,7 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         d = {"t": "deque" if base is _collections.deque else base.__name__, "items": items}
         if n > shown:
             d["len"], d["more"] = n, n - shown
-        if tp is not base and not _is_c_type(tp):
-            _subclass_attrs(d, obj, tp, lim, depth, inner)
-        return _with_cls(d, tp, base)
+        return _container(d, obj, tp, base, lim, depth, inner)
     if issubclass(tp, dict):
         n = dict.__len__(obj)
         pairs = dict.items(obj)
@@ -177,9 +175,7 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
             d["ordered"] = True       # order matters for equality, as between OrderedDicts
         if n > len(items):
             d["len"], d["more"] = n, n - len(items)
-        if tp is not dict and not _is_c_type(tp):
-            _subclass_attrs(d, obj, tp, lim, depth, inner)
-        return _with_cls(d, tp, dict)
+        return _container(d, obj, tp, dict, lim, depth, inner)
     if issubclass(tp, (set, frozenset)):
         base = set if issubclass(tp, set) else frozenset
         n = base.__len__(obj)
@@ -201,9 +197,7 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         d = {"t": base.__name__, "items": encoded}
         if n > len(encoded):
             d["len"], d["more"] = n, n - len(encoded)
-        if tp is not base and not _is_c_type(tp):
-            _subclass_attrs(d, obj, tp, lim, depth, inner)
-        return _with_cls(d, tp, base)
+        return _container(d, obj, tp, base, lim, depth, inner)
     if issubclass(tp, BaseException):
         args = _exc_args(obj)
         d = {"t": "exception", "cls": _cls_name(tp),
@@ -501,16 +495,18 @@ def _attrs(obj, dict_desc, slots, lim: Limits, depth: int, inner: tuple) -> tupl
     return attrs, left
 
 
-def _subclass_attrs(d: dict, obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
-    """A user subclass of a built-in container: its own attributes too (`attrs`, and
-    `attrs_more` when some are not shown)."""
-    _, dict_desc, slots, _ = _layout(tp)
-    attrs, left = _attrs(obj, dict_desc, slots, lim, depth, inner)
-    if attrs:
-        d["attrs"] = attrs
-    if left:
-        d["attrs_more"] = left
-    return d
+def _container(d: dict, obj, tp: type, base: type, lim: Limits, depth: int,
+               inner: tuple) -> dict:
+    """A built-in container's encoding `d`, finished: a subclass's class name, and a user
+    subclass's own attributes too (`attrs`, and `attrs_more` when some are not shown)."""
+    if tp is not base and not _is_c_type(tp):
+        _, dict_desc, slots, _ = _layout(tp)
+        attrs, left = _attrs(obj, dict_desc, slots, lim, depth, inner)
+        if attrs:
+            d["attrs"] = attrs
+        if left:
+            d["attrs_more"] = left
+    return _with_cls(d, tp, base)
 
 
 def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
