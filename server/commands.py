@@ -88,7 +88,8 @@ def _resolve(svc: Service, a, need_args: bool = True):
                            f"functions and the methods of top-level classes)")
         fn = FunctionInfo(name=name or "", def_line=0, name_range=(0, 0, 0, 0), end_line=0)
     args = _str(a, "args")
-    receiver = _str(a, "receiver")
+    # the instance a method or property runs on: the one given, else one made from nothing
+    receiver = (_str(a, "receiver") or "").strip() or fn.default_receiver
     ex = None
     if args is not None:
         args = args.strip()
@@ -101,8 +102,7 @@ def _resolve(svc: Service, a, need_args: bool = True):
         if whole is not None:             # the user typed the whole call
             ex = fn.example(whole.args, origin="command", receiver=whole.receiver)
         elif fn.kind == "property":       # the instance alone, or nothing: the default one
-            ex = fn.example("", origin="command", receiver=args or (
-                receiver.strip() if receiver and receiver.strip() else fn.default_receiver))
+            ex = fn.example("", origin="command", receiver=args or receiver)
             if ex.receiver is None:
                 cls, m = fn.name.rsplit(".", 1)
                 raise _Problem(f"{fn.name} is a property and {cls}(...) needs arguments: "
@@ -113,8 +113,7 @@ def _resolve(svc: Service, a, need_args: bool = True):
             if fn.kind == "class":
                 ex.receiver = fn.cls
             elif fn.kind == "method":
-                ex.receiver = receiver.strip() if receiver and receiver.strip() else \
-                    fn.default_receiver
+                ex.receiver = receiver
                 if ex.receiver is None:
                     cls, m = fn.name.rsplit(".", 1)
                     raise _Problem(f"{fn.name} is a method and {cls}(...) needs arguments: "
