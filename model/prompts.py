@@ -183,3 +183,25 @@ def render(tokenizer, spec: PromptSpec) -> str:
         head = "".join(f"### {m['role'].title()}\n{m['content']}\n\n" for m in spec.messages)
         head += "### Assistant\n"
     return head + spec.prefill
+
+
+def completion(kind: str, mode: str, function: str, args: str, output: str,
+               reasoning: str = "") -> str:
+    """What the model should write after the prompt's prefill: the training target of the
+    fine-tuning data, and the reply the evaluation reads back (one definition for both).
+
+    kind "output" answers `function(args)` with `output`; kind "input" answers the output
+    with `args`. `reasoning` is the narrator's plain text (forward for outputs, backward for
+    inputs) and is required in "cot" mode."""
+    if kind not in ("output", "input"):
+        raise ValueError(f"unknown kind {kind!r} (expected 'output' or 'input')")
+    call = call_text(function, args)
+    if mode == "direct":
+        if kind == "output":
+            return f" {output}\n[/ANSWER]"
+        return f"{args}) == {output}\n[/ANSWER]"
+    if mode == "cot":
+        if not reasoning.strip():
+            raise ValueError("cot completion needs the reasoning text")
+        return f"{reasoning.strip()}\n[ANSWER]\nassert {call} == {output}\n[/ANSWER]"
+    raise ValueError(f"unknown mode {mode!r} (expected 'direct' or 'cot')")

@@ -183,3 +183,19 @@ def test_chart_png_is_valid(tmp_path, monkeypatch):
     assert w >= 480 and h == 360
     assert len(set(raw)) > 3                     # not a blank image
     assert all(len(g) == 5 and set(g) <= set("01234567") for g in _FONT.values())
+
+
+@pytest.mark.parametrize("kind, mode", [("output", "direct"), ("input", "direct"),
+                                        ("output", "cot"), ("input", "cot")])
+def test_training_completion_reads_back_as_the_answer(kind, mode):
+    code, args, output = "def f(xs, k):\n    return xs[k:]", "[1, 2, 3], 1", "[2, 3]"
+    reasoning = "f is called with xs = [1, 2, 3] and k = 1." if mode == "cot" else ""
+    spec = (P.output_prompt(code, "f", args, mode) if kind == "output"
+            else P.input_prompt(code, "f", output, mode))
+    reply = spec.prefill + P.completion(kind, mode, "f", args, output, reasoning)
+    got = extract_output(reply, "f") if kind == "output" else extract_input(reply, "f")
+    assert got == (output if kind == "output" else args)
+    if mode == "cot":
+        assert reply.startswith(reasoning)
+    with pytest.raises(ValueError):
+        P.completion(kind, "cot", "f", args, output, "")
