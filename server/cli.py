@@ -4,6 +4,7 @@
     tracecot explain FILE:FUNC [ARGS]   verified narrative (rich text)
     tracecot verify FILE:FUNC [ARGS]    re-check every claim; exit 1 if any fails
     tracecot eval ...                   model evaluation harness (tracecot.model)
+    tracecot data build ...             verified training data (tracecot.model.data)
     tracecot serve [--tcp]              language server (tracecot.server)
 
 Exit codes: 0 ok, 1 not verified, 2 usage error, 3 the run failed (timeout, syntax error, ...).
@@ -150,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.model.evaluate", ns.rest))
 
+    p = sub.add_parser("data", help="build verified training data", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda ns: _delegate("tracecot.model.data.build", ns.rest))
+
     p = sub.add_parser("serve", help="start the language server", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.server.lsp", ns.rest))
@@ -170,9 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # argparse.REMAINDER drops a remainder that starts with an option (`serve --tcp`):
     # delegated commands get their arguments untouched.
-    if argv and argv[0] in ("serve", "eval"):
-        module = "tracecot.server.lsp" if argv[0] == "serve" else "tracecot.model.evaluate"
-        run = lambda: _delegate(module, argv[1:])  # noqa: E731
+    delegated = {"serve": "tracecot.server.lsp", "eval": "tracecot.model.evaluate",
+                 "data": "tracecot.model.data.build"}
+    if argv and argv[0] in delegated:
+        run = lambda: _delegate(delegated[argv[0]], argv[1:])  # noqa: E731
     else:
         ns = build_parser().parse_args(argv)
         run = lambda: ns.func(ns)  # noqa: E731

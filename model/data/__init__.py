@@ -1,0 +1,1 @@
+"""Training data for the fine-tuned model (tracecot data build)."""
