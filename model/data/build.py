@@ -89,16 +89,16 @@ class Screen:
     def admit(self, source: str, code: str) -> str | None:
         """The program's hash if it is new and clean, else None."""
         h = program_hash(code)
+        if self.dec is not None and h not in self.seen:
+            hit = self.dec.check(code)
+            if hit is not None:       # every copy is counted, renamed ones included
+                self.report.programs[f"{source}: contaminated"] += 1
+                self.report.decontamination[f"{source} {hit.benchmark} {hit.how}"] += 1
+                return None
         if h in self.seen:
             self.report.programs[f"{source}: duplicate"] += 1
             return None
         self.seen.add(h)
-        if self.dec is not None:
-            hit = self.dec.check(code)
-            if hit is not None:
-                self.report.programs[f"{source}: contaminated"] += 1
-                self.report.decontamination[f"{source} {hit.benchmark} {hit.how}"] += 1
-                return None
         return h
 
 

@@ -90,7 +90,7 @@ class _Body:
         if depth < 2:
             options += [(self.if_stmt, 2)]
             if self.loops < 2:
-                options += [(self.for_loop, 2.2), (self.while_loop, 0.8)]
+                options += [(self.for_loop, 4), (self.while_loop, 1.2)]
         if self.returns is not None:
             options.append((self.early_return, 0.7 if loop is None else 0.5))
         if loop:
@@ -359,6 +359,12 @@ def _function(g: Grammar, name: str, params: list[tuple[str, str]], returns, n_s
         lines.append(f"{acc} = {EMPTY[returns] if g.rng.random() < 0.8 else g.literal(returns)}")
         scope.add(acc, returns)
         touched.append(acc)
+    for h in g.helpers:     # the helper is called (else it is dropped as dead code)
+        value = g.helper_call(h.returns, scope, 2)
+        var = g.new_name(h.returns, scope)
+        lines.append(f"{var} = {value}")
+        scope.add(var, h.returns)
+        touched.append(var)
     lines += body.block(scope, n_stmts, 0, None, touched) if n_stmts else []
     lines.append(f"return {body.ret_expr(scope, touched)}")
     head = f"def {name}({', '.join(p for p, _ in params)}):"

@@ -46,9 +46,10 @@ class Scope:
     iterates over them, or they are a helper's parameters)."""
     vars: dict[str, Var] = field(default_factory=dict)
     frozen: set[str] = field(default_factory=set)
+    bound: tuple[str, ...] = ()      # comprehension / lambda variables being defined
 
     def child(self) -> "Scope":
-        return Scope(dict(self.vars), set(self.frozen))
+        return Scope(dict(self.vars), set(self.frozen), self.bound)
 
     def of(self, t: str, changeable: bool = False) -> list[Var]:
         return [v for v in self.vars.values()
@@ -161,6 +162,9 @@ class Grammar:
 
     def leaf(self, t: str, scope: Scope, fresh: bool = True) -> str:
         vs = scope.of(t)
+        mine = [v for v in vs if v.name in scope.bound]
+        if mine and self.rng.random() < 0.7:
+            return mine[-1].name
         if t == BOOL and not vs:
             return self._simple_test(scope)
         if vs and self.rng.random() < 0.75:
@@ -194,15 +198,41 @@ class Grammar:
 
     def sized(self, scope: Scope, depth: int) -> str:
         """An expression of some sized type (for len, membership, iteration)."""
-        t = self.rng.choice([STR, STR, LIST_INT, LIST_STR, DICT, SET_INT])
+        t = self.have(scope, STR, STR, LIST_INT, LIST_STR, DICT, SET_INT)
         return self.var(t, scope) or self.expr(t, scope, depth, fresh=False)
+
+    def have(self, scope: Scope, *types: str) -> str:
+        """One of `types`, preferring those the scope has a variable of."""
+        mine = [t for t in types if scope.of(t)]
+        return self.rng.choice(mine or list(types))
 
     def with_var(self, t: str, scope: Scope) -> tuple[str, Scope]:
         """A fresh bound name (comprehension or lambda variable) and the scope it lives in."""
         inner = scope.child()
         name = self.new_name(t, scope)
         inner.add(name, t)
+        inner.bound = scope.bound + (name,)
         return name, inner
+
+    def about(self, t: str, inner: Scope, depth: int) -> str:
+        """An expression over a comprehension's or lambda's own variable (`c.isdigit()`
+        for `c in s`, not a test that ignores `c`)."""
+        got = ""
+        for _ in range(6):
+            got = self.expr(t, inner, depth)
+            try:
+                names = {n.id for n in ast.walk(ast.parse(got, mode="eval"))
+                         if isinstance(n, ast.Name)}
+            except SyntaxError:
+                continue
+            if names & set(inner.bound):
+                return got
+        v = inner.vars[inner.bound[-1]]
+        if v.type == t:
+            return v.name
+        if t == BOOL:
+            return self._simple_test(Scope({v.name: v}))
+        return got
 
     def helper_call(self, t: str, scope: Scope, depth: int) -> str | None:
         mine = [h for h in self.helpers if h.returns == t]
@@ -246,15 +276,17 @@ class Grammar:
             y = e(ELEMENT[t], scope, d) if t != STR else self.char_lit()
             return f"{x}.index({y}) if {y} in {x} else -1"
         if k == 10:
-            t = r.choice([STR, LIST_INT, LIST_STR])
+            t = self.have(scope, STR, LIST_INT, LIST_STR)
             src = self.var(t, scope) or e(t, scope, d, False)
             v, inner = self.with_var(ELEMENT[t], scope)
-            return f"sum(1 for {v} in {src} if {e(BOOL, inner, d)})" if r.random() < 0.6 else \
-                f"len([{v} for {v} in {src} if {e(BOOL, inner, d)}])"
+            return f"sum(1 for {v} in {src} if {self.about(BOOL, inner, d)})" if r.random() < 0.6 else \
+                f"len([{v} for {v} in {src} if {self.about(BOOL, inner, d)}])"
         if k == 11:
             dv = self.var(DICT, scope)
             return dv and f"{dv}.get({e(STR, scope, d)}, {self.int_lit(0, 3)})"
         if k == 12:
+            if r.random() < 0.6:
+                return None       # generic conditionals are rarer than the guarded forms
             return f"{e(INT, scope, d)} if {e(BOOL, scope, d)} else {e(INT, scope, d)}"
         if k == 13:
             s = self.var(STR, scope)
@@ -291,12 +323,12 @@ class Grammar:
         if k == 7:
             return f"not {paren(e(BOOL, scope, d))}"
         if k == 8:
-            t = r.choice([STR, LIST_INT, LIST_STR])
+            t = self.have(scope, STR, LIST_INT, LIST_STR)
             src = self.var(t, scope)
             if src is None:
                 return None
             v, inner = self.with_var(ELEMENT[t], scope)
-            return f"{r.choice(['all', 'any'])}({e(BOOL, inner, d)} for {v} in {src})"
+            return f"{r.choice(['all', 'any'])}({self.about(BOOL, inner, d)} for {v} in {src})"
         if k == 9:
             return f"{paren(e(INT, scope, d))} % 2 == {r.choice([0, 1])}"
         if k == 10:
@@ -344,6 +376,8 @@ class Grammar:
                           if r.random() < 0.6 else
                           f"{x}[{paren(e(INT, scope, d))} % len({x})] if {x} else {self.str_lit()}")
         if k == 15:
+            if r.random() < 0.6:
+                return None
             return f"{e(STR, scope, d)} if {e(BOOL, scope, d)} else {e(STR, scope, d)}"
         if k == 16:
             a, b = e(STR, scope, d - 1), e(r.choice([INT, STR]), scope, d - 1)
@@ -359,8 +393,8 @@ class Grammar:
             src = self.var(STR, scope) or e(STR, scope, d)
             v, inner = self.with_var(STR, scope)
             if r.random() < 0.5:
-                return f"''.join({v} for {v} in {src} if {e(BOOL, inner, d - 1)})"
-            return f"''.join({v}.upper() if {e(BOOL, inner, d - 1)} else {v} for {v} in {src})"
+                return f"''.join({v} for {v} in {src} if {self.about(BOOL, inner, d - 1)})"
+            return f"''.join({v}.upper() if {self.about(BOOL, inner, d - 1)} else {v} for {v} in {src})"
         if k == 19:
             return self.helper_call(STR, scope, d)
         return None
@@ -379,12 +413,12 @@ class Grammar:
         if k == 3:
             return f"{paren(e(LIST_INT, scope, d))} + {paren(e(LIST_INT, scope, d))}"
         if k in (4, 5):
-            t = r.choice([LIST_INT, LIST_INT, STR, LIST_STR])
+            t = self.have(scope, LIST_INT, LIST_INT, STR, LIST_STR)
             src = self.var(t, scope) or e(t, scope, d, False)
             v, inner = self.with_var(ELEMENT[t], scope)
-            body = e(INT, inner, d) if t == LIST_INT else \
+            body = self.about(INT, inner, d) if t == LIST_INT else \
                 r.choice([f"len({v})", f"ord({v}[0]) if {v} else 0", f"{v}.count({self.char_lit()})"])
-            cond = f" if {e(BOOL, inner, d)}" if r.random() < 0.5 else ""
+            cond = f" if {self.about(BOOL, inner, d)}" if r.random() < 0.5 else ""
             return f"[{body} for {v} in {src}{cond}]"
         if k == 6:
             x = self.var(r.choice([STR, LIST_INT, LIST_STR]), scope)
@@ -401,8 +435,8 @@ class Grammar:
         if k == 9:
             src = lst()
             v, inner = self.with_var(INT, scope)
-            return r.choice([f"list(map(lambda {v}: {e(INT, inner, d)}, {src}))",
-                             f"list(filter(lambda {v}: {e(BOOL, inner, d)}, {src}))"])
+            return r.choice([f"list(map(lambda {v}: {self.about(INT, inner, d)}, {src}))",
+                             f"list(filter(lambda {v}: {self.about(BOOL, inner, d)}, {src}))"])
         if k == 10:
             s = self.var(STR, scope)
             return s and f"[int({s}[i]) for i in range(len({s})) if {s}[i].isdigit()]" \
@@ -414,7 +448,7 @@ class Grammar:
             i, inner = self.with_var(INT, scope)
             v, inner2 = self.with_var(STR if src in (x.name for x in scope.of(STR)) else INT,
                                       inner)
-            return f"[{i} for {i}, {v} in enumerate({src}) if {e(BOOL, inner2, d)}]"
+            return f"[{i} for {i}, {v} in enumerate({src}) if {self.about(BOOL, inner2, d)}]"
         return self.helper_call(LIST_INT, scope, d)
 
     def _list_str(self, scope, d, fresh):
@@ -435,11 +469,11 @@ class Grammar:
         if k == 4:
             return f"{paren(words())}[{r.choice(['1:', ':-1', '::-1', ':2', '::2'])}]"
         if k in (5, 6):
-            t = r.choice([LIST_STR, STR])
+            t = self.have(scope, LIST_STR, STR)
             src = self.var(t, scope) or e(t, scope, d, False)
             v, inner = self.with_var(STR, scope)
-            cond = f" if {e(BOOL, inner, d)}" if r.random() < 0.6 else ""
-            return f"[{e(STR, inner, d)} for {v} in {src}{cond}]"
+            cond = f" if {self.about(BOOL, inner, d)}" if r.random() < 0.6 else ""
+            return f"[{self.about(STR, inner, d)} for {v} in {src}{cond}]"
         if k == 7:
             dv = self.var(DICT, scope)
             return dv and r.choice([f"list({dv})", f"sorted({dv})", f"list({dv}.keys())"])
@@ -459,7 +493,7 @@ class Grammar:
         if k == 1:
             words = self.var(LIST_STR, scope) or e(LIST_STR, scope, d, False)
             v, inner = self.with_var(STR, scope)
-            return f"{{{v}: {e(INT, inner, d)} for {v} in {words}}}"
+            return f"{{{v}: {self.about(INT, inner, d)} for {v} in {words}}}"
         if k == 2:
             s = self.var(STR, scope)
             return s and f"{{c: {s}.count(c) for c in {s}}}" if "c" not in scope.vars else None
@@ -475,8 +509,8 @@ class Grammar:
                 return None
             kk, inner = self.with_var(STR, scope)
             vv, inner = self.with_var(INT, inner)
-            cond = f" if {e(BOOL, inner, d)}" if r.random() < 0.6 else ""
-            return f"{{{kk}: {e(INT, inner, d)} for {kk}, {vv} in {dv}.items(){cond}}}"
+            cond = f" if {self.about(BOOL, inner, d)}" if r.random() < 0.6 else ""
+            return f"{{{kk}: {self.about(INT, inner, d)} for {kk}, {vv} in {dv}.items(){cond}}}"
         if k == 6:
             dv = self.var(DICT, scope)
             return dv and f"dict(sorted({dv}.items()))"
@@ -497,7 +531,7 @@ class Grammar:
         if k == 2:
             src = self.var(LIST_INT, scope) or e(LIST_INT, scope, d, False)
             v, inner = self.with_var(INT, scope)
-            return f"{{{e(INT, inner, d)} for {v} in {src}}}"
+            return f"{{{self.about(INT, inner, d)} for {v} in {src}}}"
         if k == 3:
             op = r.choice(["|", "&", "-", "^"])
             return f"{paren(e(SET_INT, scope, d))} {op} {paren(e(SET_INT, scope, d))}"
