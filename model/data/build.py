@@ -74,8 +74,8 @@ def _init_worker() -> None:
     atexit.register(_SANDBOX.close)
 
 
-def _work(c: Candidate) -> Outcome:
-    return process(c, _SANDBOX, _LIMITS)
+def _work(c: Candidate) -> tuple[Candidate, Outcome]:
+    return c, process(c, _SANDBOX, _LIMITS)
 
 
 # ------------------------------------------------------------------------------ candidates
@@ -102,10 +102,10 @@ class Screen:
         return h
 
 
-def generated_candidates(cfg: BuildConfig, screen: Screen) -> list[Candidate]:
-    out: list[Candidate] = []
-    index = 0
-    while len(out) < cfg.programs and index < 4 * cfg.programs + 100:
+def generated_candidates(cfg: BuildConfig, screen: Screen):
+    """`cfg.programs` new, clean generated programs, made lazily (while others run)."""
+    made, index = 0, 0
+    while made < cfg.programs and index < 4 * cfg.programs + 100:
         p = generate_program(cfg.seed, index)
         index += 1
         screen.report.programs["generated: made"] += 1
@@ -118,9 +118,9 @@ def generated_candidates(cfg: BuildConfig, screen: Screen) -> list[Candidate]:
         rng = random.Random(f"tracecot-inputs:{cfg.seed}:{p.index}")
         args = list(dict.fromkeys(args_source(p.params, rng, p.alphabet)
                                   for _ in range(cfg.inputs_per_program)))
-        out.append(Candidate("generated", p.code, p.function, args, split_key=h,
-                             origin=f"seed {cfg.seed} #{p.index}", want=cfg.runs_per_program))
-    return out
+        made += 1
+        yield Candidate("generated", p.code, p.function, args, split_key=h,
+                        origin=f"seed {cfg.seed} #{p.index}", want=cfg.runs_per_program)
 
 
 def harvested_candidates(cfg: BuildConfig, screen: Screen) -> list[Candidate]:
@@ -155,18 +155,23 @@ def build(cfg: BuildConfig, log=sys.stderr) -> dict:
             if status.startswith("NOT CHECKED"):
                 print(f"warning: {name} {status}", file=log)
     screen = Screen(dec, report)
-    cands = generated_candidates(cfg, screen) if cfg.programs > 0 else []
-    if cfg.harvest:
-        print(f"harvesting {cfg.from_path or 'the standard library'} ...", file=log)
-        cands += harvested_candidates(cfg, screen)
-    print(f"{len(cands)} programs to run", file=log)
     tokenizer = load_tokenizer(cfg.tokenizer)
     workers = cfg.workers or os.cpu_count() or 1
     writer = ShardWriter(out, cfg.shard_size)
-    bar = Progress(len(cands), "data", enabled=cfg.progress, stream=log)
+    bar = Progress(cfg.programs, "data", enabled=cfg.progress, stream=log)
+
+    def candidates():
+        yield from generated_candidates(cfg, screen)
+        if cfg.harvest:       # parsed while the generated programs run
+            print(f"harvesting {cfg.from_path or 'the standard library'} ...", file=log)
+            found = harvested_candidates(cfg, screen)
+            bar.total += len(found)
+            print(f"{len(found)} harvested programs to run", file=log)
+            yield from found
+
     t_run = time.perf_counter()
     try:
-        for c, outcome in zip(cands, _outcomes(cands, workers)):
+        for c, outcome in _outcomes(candidates(), workers):
             _collect(cfg, c, outcome, tokenizer, report, writer)
             bar.update(1, f"{sum(report.examples.values())} examples")
     finally:
@@ -182,14 +187,15 @@ def build(cfg: BuildConfig, log=sys.stderr) -> dict:
                        "examples_per_s": round(n / wall, 2) if wall else None,
                        "examples_per_s_per_core": round(n / wall / workers, 2) if wall else None,
                        "worker_busy_s": round(report.worker_seconds, 1),
-                       "setup_s": round(t_run - t0, 1), "cpu_cores": os.cpu_count()},
+                       "setup_s": round(t_run - t0, 1), "cpu_cores": os.cpu_count(),
+                       "note": "wall_s includes harvesting, which overlaps the runs"},
     })
     import json
     (out / "stats.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     return stats
 
 
-def _outcomes(cands: list[Candidate], workers: int):
+def _outcomes(cands, workers: int):
     if workers <= 1:
         _init_worker()
         try:
