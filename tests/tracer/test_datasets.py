@@ -44,3 +44,37 @@ def test_humaneval_literal_calls_on_canonical_solutions(sandbox):
     assert sum(t.expected is not None for t in tasks) > 900
     _, failures = _check_all(sandbox, tasks)
     assert failures == []
+
+
+def test_cruxeval_ships_with_the_package_and_can_be_pointed_elsewhere(tmp_path, monkeypatch):
+    from tracecot.model.evaluate import load_cruxeval
+    from tracecot.tracer.datasets import CRUXEVAL_FILE, cruxeval_path
+    monkeypatch.delenv("TRACECOT_CRUXEVAL", raising=False)
+    assert cruxeval_path() == CRUXEVAL_FILE
+    assert (CRUXEVAL_FILE.parent / "cruxeval.LICENSE").read_text().startswith("MIT License")
+    assert len(load_cruxeval()) == 800
+    other = tmp_path / "mine.jsonl"
+    other.write_text('{"id": "x", "code": "def f(a):\\n    return a", "input": "1", "output": "1"}\n')
+    monkeypatch.setenv("TRACECOT_CRUXEVAL", str(other))
+    assert [t.id for t in cruxeval_tasks()] == ["x"]
+    assert load_cruxeval(str(CRUXEVAL_FILE), limit=2)[1]["id"] == "sample_1"   # --data wins
+    monkeypatch.setenv("TRACECOT_CRUXEVAL", str(tmp_path / "missing.jsonl"))
+    with pytest.raises(SystemExit, match="missing.jsonl"):
+        load_cruxeval()
+
+
+def test_the_wheel_carries_the_data_and_every_sub_package(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    from support.paths import REPO
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path),
+                    str(REPO)], check=True, capture_output=True, timeout=300)
+    names = set(zipfile.ZipFile(next(tmp_path.glob("tracecot-*.whl"))).namelist())
+    for data in ("cruxeval.jsonl", "cruxeval.LICENSE", "SOURCE.md"):
+        assert f"tracecot/tracer/datasets/{data}" in names
+    packages = {p.parent.relative_to(REPO).as_posix() for p in REPO.glob("*/**/__init__.py")
+                if p.parts[len(REPO.parts)] in ("tracer", "model", "server")}
+    for pkg in packages:
+        assert f"tracecot/{pkg}/__init__.py" in names, f"{pkg} is missing from the wheel"
