@@ -39,7 +39,7 @@ from itertools import chain, compress, count, islice, repeat
 from operator import is_, is_not
 
 from ..schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
-from ..running.signals import passes
+from .signals import passes
 from ..values import TRACE_LIMITS, encode
 
 CHECK_EVERY = 16            # steps between two checks of the step cap and the soft deadline

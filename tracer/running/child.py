@@ -27,7 +27,8 @@ import threading
 import time
 import types
 
-from . import guards, signals
+from . import guards
+from ..recording import signals
 from ..recording.recorder import Recorder
 from ..recording.settrace import SettraceBackend
 from ..schema import SCHEMA_VERSION
