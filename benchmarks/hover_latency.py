@@ -10,8 +10,8 @@ driven over stdio, one hover at a time:
 
     python benchmarks/hover_latency.py [--n 200] [--data PATH/cruxeval.jsonl]
 
-The data is found as the tracer's dataset loader finds it ($TRACECOT_CRUXEVAL, else
-`../shared/data/cruxeval.jsonl` from the repository root).
+The data is found as the tracer's dataset loader finds it ($TRACECOT_CRUXEVAL, else the
+copy shipped in tracer/datasets/).
 
 Goal (warm): p50 <= 50 ms, p95 <= 150 ms.
 """
@@ -33,10 +33,7 @@ from tracecot.server import testing as H
 
 def default_data() -> Path:
     from tracecot.tracer.datasets import cruxeval_path
-    try:
-        return cruxeval_path()
-    except FileNotFoundError:
-        return Path("cruxeval.jsonl")
+    return cruxeval_path()
 
 
 def pct(values: list[float], p: float) -> float:

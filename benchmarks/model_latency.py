@@ -85,7 +85,7 @@ def main(argv=None) -> int:
                      f"{statistics.median(total):.2f} s for {statistics.median(toks):.0f} tokens "
                      f"({sum(toks) / sum(total):.1f} tok/s)"))
     import importlib.util
-    if importlib.util.find_spec("tracecot.tracer.sandbox") is not None:
+    if importlib.util.find_spec("tracecot.tracer.running.sandbox") is not None:
         pred = Predictor(engine=eng)
         for mode in ("direct", "cot"):
             lat, ok = [], 0

@@ -50,10 +50,10 @@ import time
 from pathlib import Path
 
 from tracecot.tracer import RunRequest, Sandbox
-from tracecot.tracer.capture import Recorder
-from tracecot.tracer.child import _backend_class, _user_codes
+from tracecot.tracer.recording.recorder import Recorder
+from tracecot.tracer.running.child import _backend_class, _user_codes
 from tracecot.tracer.datasets import cruxeval_tasks
-from tracecot.tracer.trace_export import analyse_names, build_trace, dumps_trace
+from tracecot.tracer.recording.export import analyse_names, build_trace, dumps_trace
 
 
 LONG_STEPS = 50

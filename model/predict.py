@@ -157,7 +157,7 @@ class Predictor:
     @property
     def sandbox(self):
         if self._sandbox is None:
-            from tracecot.tracer.sandbox import Sandbox
+            from tracecot.tracer.running.sandbox import Sandbox
             self._sandbox = Sandbox()
         return self._sandbox
 
@@ -314,7 +314,7 @@ class Predictor:
 
     def _check(self, code: str, function: str, args: str, text: str) -> list[SentenceVerdict]:
         try:
-            from tracecot.tracer.verify import verify_text
+            from tracecot.tracer.verification.verify import verify_text
         except ImportError:
             return []
         try:

@@ -29,7 +29,7 @@ COT_INPUT_RULES = (
     "produces it. Then give one passing assertion in [ANSWER] tags.")
 
 # One worked example per task kind. The CoT reasoning follows the narrator's plain-text
-# style (tracecot.tracer.narrate); tests check that each of its sentences verifies "ok".
+# style (tracecot.tracer.narration.narrate); tests check that each of its sentences verifies "ok".
 EXAMPLE_CODE = (
     "def f(nums):\n"
     "    total = 0\n"

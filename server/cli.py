@@ -73,8 +73,8 @@ def cmd_run(ns) -> int:
 
 
 def _narrate_and_verify(ns):
-    from tracecot.tracer.narrate import narrate, narrate_backward
-    from tracecot.tracer.verify import verify
+    from tracecot.tracer.narration.narrate import narrate, narrate_backward
+    from tracecot.tracer.verification.verify import verify
     request = _request(ns)
     with _sandbox(ns) as sb:
         trace = sb.run(request)
@@ -87,7 +87,7 @@ def _narrate_and_verify(ns):
 
 
 def cmd_explain(ns) -> int:
-    from tracecot.tracer.narrate import to_markdown, to_plain
+    from tracecot.tracer.narration.narrate import to_markdown, to_plain
     trace, narrative, verification = _narrate_and_verify(ns)
     if narrative is None:
         _print_error(trace)

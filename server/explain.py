@@ -2,9 +2,9 @@
 
     explain(trace, request, sandbox) -> Explanation      (blocking: call it in a thread)
 
-API used: `tracecot.tracer.narrate.narrate(trace, request) -> Narrative` (`.steps`: Step with
+API used: `tracecot.tracer.narration.narrate.narrate(trace, request) -> Narrative` (`.steps`: Step with
 index, depth, line, text, claims), `to_markdown(narrative, verdicts)` and
-`tracecot.tracer.verify.verify(narrative, sandbox=...) -> Verification` (`.verified`,
+`tracecot.tracer.verification.verify.verify(narrative, sandbox=...) -> Verification` (`.verified`,
 `.verdicts`). When they cannot be imported, a plain summary of the trace is shown instead,
 marked unchecked (nothing claims to be verified that was not).
 """
@@ -44,8 +44,8 @@ def _narrator():
     if "narrate" in _mods:
         return _mods["narrate"], _mods["verify"]
     try:
-        from tracecot.tracer import narrate as n
-        from tracecot.tracer import verify as v
+        from tracecot.tracer.narration import narrate as n
+        from tracecot.tracer.verification import verify as v
     except Exception as e:  # noqa: BLE001 - a broken narrator must not break hovers
         _import_error = f"{type(e).__name__}: {e}"
         return None

@@ -74,7 +74,7 @@ class TracecotServer(LanguageServer):
     # ------------------------------------------------------------------ plumbing
     def service(self) -> Service:
         if self.svc is None:
-            from tracecot.tracer.sandbox import Sandbox
+            from tracecot.tracer.running.sandbox import Sandbox
             self._sandbox = Sandbox()
             self.svc = Service(self._sandbox, self._text, self._path, self._model_state)
             # A run finished: lenses and inlay hints may show something new (batched).

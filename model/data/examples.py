@@ -102,7 +102,7 @@ def check_reasoning(code: str, function: str, args: str, text: str, fresh,
                     counts: Counter | None = None, direction: str = "") -> str | None:
     """None when `text` passes verify_text on the fresh run as the evaluation reads it (no
     wrong sentence, at least one checked); else why not."""
-    from tracecot.tracer.verify import verify_text
+    from tracecot.tracer import verify_text
     result = verify_text(code, function, args, text, trace=fresh)
     verdicts = Counter(s.verdict for s in result)
     if counts is not None:
@@ -118,8 +118,8 @@ def check_reasoning(code: str, function: str, args: str, text: str, fresh,
 def _narrated(narrate_fn, trace, request, fresh, code, c: Candidate, args: str,
               direction: str, out: Outcome) -> str | None:
     """The narrator's plain text for this run if it fully verifies, else None (counted)."""
-    from tracecot.tracer.narrate import to_plain
-    from tracecot.tracer.verify import verify
+    from tracecot.tracer.narration.narrate import to_plain
+    from tracecot.tracer import verify
     try:
         narrative = narrate_fn(trace, request)
         text = to_plain(narrative).strip()
@@ -142,7 +142,7 @@ def _narrated(narrate_fn, trace, request, fresh, code, c: Candidate, args: str,
 def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
     """Run the candidate's argument lists (until `c.want` runs are kept) and verify."""
     from tracecot.tracer import RunRequest, render
-    from tracecot.tracer.narrate import narrate, narrate_backward
+    from tracecot.tracer import narrate, narrate_backward
     limits = limits or Limits()
     out = Outcome()
     t0 = time.perf_counter()
