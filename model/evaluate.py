@@ -105,7 +105,7 @@ def _sample_record(p) -> dict:
             "prompt_tokens": p.prompt_tokens,
             "finish": p.finish, "latency_s": round(p.latency_s, 4),
             "wrong_sentences": p.wrong_sentences if p.verdicts else None,
-            "checked_sentences": sum(v.status != "unchecked" for v in p.verdicts) or None,
+            "checked_sentences": sum(v.verdict != "unchecked" for v in p.verdicts) or None,
             "raw": p.raw[-3000:]}
 
 

@@ -12,21 +12,16 @@ import ast
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Sequence
+
+from tracecot.tracer import SentenceVerdict, outcome_text, verify_text
 
 from . import prompts as P
 from .extract import extract_input, extract_output
 from .generate import Engine, GenConfig, Generation
 
 DEFAULT_TEMPERATURE = 0.8     # used when k > 1 samples are asked for without a temperature
-
-
-@dataclass
-class SentenceVerdict:
-    sentence: str
-    status: str                  # "ok" | "wrong" | "unchecked"
-    actual: str | None = None    # the true value, for "wrong"
 
 
 @dataclass
@@ -50,17 +45,18 @@ class Prediction:
     finish: str = ""
 
     def to_json(self) -> dict:
-        return asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**d, "verdicts": [v.to_json() for v in self.verdicts]}
 
     @classmethod
     def from_json(cls, d: dict) -> "Prediction":
         """Inverse of to_json (e.g. for results that came back from the worker)."""
-        verdicts = [SentenceVerdict(**v) for v in d.get("verdicts") or []]
+        verdicts = [SentenceVerdict.from_json(v) for v in d.get("verdicts") or []]
         return cls(**{**d, "verdicts": verdicts})
 
     @property
     def wrong_sentences(self) -> int:
-        return sum(v.status == "wrong" for v in self.verdicts)
+        return sum(v.verdict == "wrong" for v in self.verdicts)
 
 
 @dataclass
@@ -101,31 +97,6 @@ def parse_call(code: str, call_or_args: str, function: str | None = None) -> tup
         rest = text[len(node.func.id):].strip()
         return node.func.id, rest[1:-1].strip()
     return function or default_function(code), text
-
-
-def _outcome_text(trace) -> str:
-    from tracecot.tracer.values import render
-    if trace.status == "returned":
-        return render(trace.result)
-    if trace.status == "raised" and trace.exception is not None:
-        return f"raises {trace.exception.type}: {trace.exception.message}"
-    err = trace.error
-    return f"error ({err.kind}): {err.message}" if err else "error"
-
-
-def _verdicts(raw) -> list[SentenceVerdict]:
-    """Adapt the verifier's verdict objects (or dicts) to our dataclass."""
-    out = []
-    for v in raw or []:
-        get = v.get if isinstance(v, dict) else (lambda k, d=None, v=v: getattr(v, k, d))
-        sentence = get("sentence") or get("text") or ""
-        status = get("status") or get("verdict") or "unchecked"
-        actual = get("actual") or get("true_value") or get("expected")
-        if isinstance(actual, dict):
-            from tracecot.tracer.values import render
-            actual = render(actual)
-        out.append(SentenceVerdict(str(sentence), str(status), None if actual is None else str(actual)))
-    return out
 
 
 def split_reasoning(text: str) -> str:
@@ -231,7 +202,7 @@ class Predictor:
         t0 = time.perf_counter()
         for (i, j), trace in checked:
             p = preds[i][j]
-            p.run_status, p.actual = trace.status, _outcome_text(trace)
+            p.run_status, p.actual = trace.status, outcome_text(trace)
             cmp = trace.comparison
             if p.prediction is not None and cmp is not None:
                 p.verified = bool(cmp.python_equal) and not cmp.error
@@ -265,7 +236,7 @@ class Predictor:
         t0 = time.perf_counter()
         for (i, j), trace in checked:
             p = preds[i][j]
-            p.run_status, p.actual = trace.status, _outcome_text(trace)
+            p.run_status, p.actual = trace.status, outcome_text(trace)
             cmp = trace.comparison
             p.verified = trace.status == "returned" and cmp is not None and bool(cmp.python_equal)
             if trace.status == "error" and trace.error is not None:
@@ -314,13 +285,10 @@ class Predictor:
 
     def _check(self, code: str, function: str, args: str, text: str) -> list[SentenceVerdict]:
         try:
-            from tracecot.tracer.verification.verify import verify_text
-        except ImportError:
-            return []
-        try:
-            return _verdicts(verify_text(code, function, args, text))
+            return verify_text(code, function, args, text).sentences
         except Exception as e:  # noqa: BLE001 - a verifier failure must not lose the prediction
-            return [SentenceVerdict(text, "unchecked", f"verifier failed: {type(e).__name__}: {e}")]
+            return [SentenceVerdict(text, "unchecked",
+                                    note=f"verifier failed: {type(e).__name__}: {e}")]
 
     @staticmethod
     def _add_verify_time(preds: list[list[Prediction]], seconds: float) -> None:

@@ -14,6 +14,8 @@ import logging
 import os
 from collections import OrderedDict
 
+from tracecot.tracer import SentenceVerdict
+
 from . import finder, present
 from .asserts import readable_assert
 from .calls import args_of_call, example_from_call, input_text
@@ -206,17 +208,11 @@ async def explain_run(svc: Service, a, progress) -> dict:
 
 
 def _reasoning(p: dict) -> list[dict]:
-    out = []
-    for v in p.get("verdicts") or []:
-        if not isinstance(v, dict) or not v.get("sentence"):
-            continue
-        status = v.get("status") if v.get("status") in ("ok", "wrong") else "unchecked"
-        item = {"text": str(v["sentence"]), "verdict": status}
-        if v.get("actual") is not None:
-            item["actual"] = str(v["actual"])
-        out.append(item)
+    """The model's reasoning for the editor: its sentence verdicts (SentenceVerdict JSON, as the
+    worker sent them), else the whole reasoning as one unchecked sentence."""
+    out = [SentenceVerdict.from_json(v).to_json() for v in p.get("verdicts") or []]
     if not out and p.get("reasoning"):
-        out.append({"text": str(p["reasoning"]), "verdict": "unchecked"})
+        out.append(SentenceVerdict(str(p["reasoning"]), "unchecked").to_json())
     return out
 
 

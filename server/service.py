@@ -21,7 +21,7 @@ from typing import Callable
 from tracecot.tracer.schema import RunRequest, Trace
 
 from . import present
-from .explain import Explanation, check, narrate_trace, narrator_available
+from .explain import Explanation, check, narrate_trace
 from .asserts import readable_assert
 from .calls import constructor_examples, example_from_call, input_text
 from .document import Document, Example, FunctionInfo
@@ -224,7 +224,7 @@ class Service:
         req = self.request(uri, doc, exs[0])
         fresh = None
         # Only when the sandbox has room: under load a run that never ends would hold two slots.
-        if self.runner.cached(req) is None and narrator_available() and self.runner.busy < 2:
+        if self.runner.cached(req) is None and self.runner.busy < 2:
             fresh = asyncio.ensure_future(self.runner.run(req, cache=False))
         handed = False
         try:
@@ -268,7 +268,7 @@ class Service:
         shown = dataclasses.replace(run.trace, call=run.example.call)
         narrating = loop.run_in_executor(self.pool, narrate_trace, shown, run.request)
         fresh = None
-        if run.trace.ok and narrator_available():
+        if run.trace.ok:
             fresh = await (fresh_run or self.runner.run(run.request, cache=False))
         elif fresh_run is not None:
             fresh_run.cancel()

@@ -18,18 +18,19 @@ at the top.
 """
 
 from .schema import (SCHEMA_VERSION, Comparison, Event, ExceptionInfo, Frame, Loop, RunError,
-                     RunRequest, Trace, to_json, trace_from_json)
+                     RunRequest, Trace, outcome_text, to_json, trace_from_json)
 from .values import encode, encoded_equal, render, values_equal
 
 __all__ = ["SCHEMA_VERSION", "Comparison", "Event", "ExceptionInfo", "Frame", "Loop", "RunError",
-           "RunRequest", "Trace", "to_json", "trace_from_json", "encode", "encoded_equal",
+           "RunRequest", "Trace", "outcome_text", "to_json", "trace_from_json", "encode", "encoded_equal",
            "render", "values_equal", "run", "Sandbox", "narrate", "narrate_backward", "verify",
-           "verify_text"]
+           "verify_text", "ClaimVerdict", "SentenceVerdict"]
 
 # Imported lazily: importing the schema must stay cheap.
 _LAZY = {"run": "running.sandbox", "Sandbox": "running.sandbox",
          "narrate": "narration.narrate", "narrate_backward": "narration.narrate",
-         "verify": "verification.verify", "verify_text": "verification.verify_text"}
+         "verify": "verification.verify", "verify_text": "verification.verify_text",
+         "ClaimVerdict": "verification.verdicts", "SentenceVerdict": "verification.verdicts"}
 
 
 def __getattr__(name):

@@ -176,10 +176,6 @@ def _build(cls, data: dict | None):
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def event_from_json(d: dict) -> Event:
-    return _build(Event, d)
-
-
 def trace_from_json(d: dict) -> Trace:
     if d.get("version") != SCHEMA_VERSION:
         raise ValueError(f"trace schema version {d.get('version')!r}, expected {SCHEMA_VERSION}")
@@ -200,8 +196,16 @@ def trace_from_json(d: dict) -> Trace:
     )
 
 
-def request_from_json(d: dict) -> RunRequest:
-    return _build(RunRequest, d)
+def outcome_text(trace: Trace) -> str:
+    """The outcome of a run as text: `[1, 2]`, `raises ValueError: bad`, or the sandbox error
+    (`timeout: ...`). The one wording the model, the text checker and the editor all show."""
+    from .values import render
+    if trace.status == "returned":
+        return render(trace.result) if trace.result is not None else "None"
+    if trace.status == "raised" and trace.exception is not None:
+        return f"raises {trace.exception.type}: {trace.exception.message}"
+    err = trace.error
+    return f"{err.kind.replace('_', ' ')}: {err.message}" if err else "no result"
 
 
 def error_trace(request: RunRequest, kind: str, message: str, line: int | None = None,

@@ -184,10 +184,9 @@ def test_tiny_model_end_to_end(real_sandbox, tmp_path):
 def test_cot_examples_are_true_according_to_the_verifier():
     from tracecot.tracer.verification import verify
     from tracecot.model import prompts as P
-    from tracecot.model.predict import _verdicts
     for text, args in ((P.EXAMPLE_FORWARD, P.EXAMPLE_ARGS), (P.EXAMPLE_BACKWARD, P.EXAMPLE_ARGS)):
-        verdicts = _verdicts(verify.verify_text(P.EXAMPLE_CODE, "f", args, text))
-        assert verdicts and not [v for v in verdicts if v.status == "wrong"], verdicts
+        verdicts = verify.verify_text(P.EXAMPLE_CODE, "f", args, text).sentences
+        assert verdicts and not [v for v in verdicts if v.verdict == "wrong"], verdicts
 
 
 def test_prediction_json_round_trip_and_sandbox_failure():

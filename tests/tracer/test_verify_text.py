@@ -205,7 +205,7 @@ Then n is 3.""", "Then n is 3", "6"),     # n was 3 only before total became 10
 @pytest.mark.parametrize("case", range(len(CORRECT)))
 def test_correct_rationales_get_no_false_wrong(sandbox, case):
     (code, call), text = CORRECT[case]
-    result = verify_text(code, call, text, sandbox=sandbox)
+    result = verify_text(code, *parse_call(call), text, sandbox=sandbox)
     assert result.ok, [(s.text, s.actual, s.note) for s in result.wrong]
     assert result.checked >= 1
     assert len(result) == len(split_sentences(text))
@@ -214,7 +214,7 @@ def test_correct_rationales_get_no_false_wrong(sandbox, case):
 @pytest.mark.parametrize("case", range(len(WRONG)))
 def test_subtly_wrong_rationales_are_caught(sandbox, case):
     (code, call), text, bad, truth = WRONG[case]
-    result = verify_text(code, call, text, sandbox=sandbox)
+    result = verify_text(code, *parse_call(call), text, sandbox=sandbox)
     wrong = [s for s in result if s.verdict == "wrong"]
     assert wrong and wrong[0].text.startswith(bad), [(s.verdict, s.text) for s in result]
     assert truth in (wrong[0].actual or ""), wrong[0]
@@ -222,19 +222,19 @@ def test_subtly_wrong_rationales_are_caught(sandbox, case):
 
 
 def test_verdict_details(sandbox):
-    r = verify_text(EXAMPLE, "f([3, 4, 6])", "total becomes 5.\nSo the output is [10, 3].",
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "total becomes 5.\nSo the output is [10, 3].",
                     sandbox=sandbox)
     bad, good = r.sentences
-    assert (bad.verdict, bad.status, bad.sentence) == ("wrong", "wrong", "total becomes 5.")
+    assert (bad.verdict, bad.text) == ("wrong", "total becomes 5.")
     assert bad.claim.kind == "value" and bad.claim.subject == "total" and bad.claim.value == 5
     assert bad.actual == "one of 0, 4, 10" and "never has that value" in bad.note
     assert good.verdict == "ok" and good.claim.kind == "returns" and good.actual is None
     assert (r.status, r.result, r.function, r.args) == ("returned", "[10, 3]", "f", "[3, 4, 6]")
     # equal under == but not type-strict: accepted, with a note
-    r = verify_text(EXAMPLE, "f([3, 4, 6])", "total becomes 4.0.", sandbox=sandbox)
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "total becomes 4.0.", sandbox=sandbox)
     assert r[0].verdict == "ok" and "not the same type" in r[0].note
     # a sentence without a checkable claim
-    assert verify_text(EXAMPLE, "f([3, 4, 6])", "We add the even numbers.",
+    assert verify_text(EXAMPLE, "f", "[3, 4, 6]", "We add the even numbers.",
                        sandbox=sandbox)[0].verdict == "unchecked"
 
 
@@ -244,21 +244,22 @@ def test_numbered_steps_are_marked_sentence_by_sentence(sandbox):
             "3. We skip the odd numbers.\n"
             "4. For n = 6, total becomes 11.\n"
             "5. So the function returns [10, 3].")
-    r = verify_text(EXAMPLE, "f([3, 4, 6])", text, sandbox=sandbox)
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", text, sandbox=sandbox)
     assert r.marked().splitlines() == [
         "✓ nums = [3, 4, 6] and total = 0.",
         "✓ For n = 4, total becomes 4.",
         "· We skip the odd numbers. (unchecked)",
         "✗ For n = 6, total becomes 11. (really one of 4, 10)",
         "✓ So the function returns [10, 3]."]
-    r = verify_text(EXAMPLE, "f([3, 4, 6])", "x = 5.\nThe function returns 'ab'.", sandbox=sandbox)
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "x = 5.\nThe function returns 'ab'.", sandbox=sandbox)
     assert [s.verdict for s in r] == ["unchecked", "wrong"]    # no x in this run
     assert r.marked().splitlines()[1] == "✗ The function returns 'ab'. (really [10, 3])"
 
 
-def test_calling_conventions_and_model_adapter(sandbox):
+def test_one_signature_and_verdicts_as_json(sandbox):
+    from tracecot.tracer import SentenceVerdict
     from tracecot.tracer.verification import verify as verify_module
-    a = verify_text(EXAMPLE, "f([3, 4, 6])", "total becomes 4.", sandbox=sandbox)
+    a = verify_text(EXAMPLE, *parse_call("f([3, 4, 6])"), "total becomes 4.", sandbox=sandbox)
     b = verify_text(EXAMPLE, "f", "[3, 4, 6]", "total becomes 4.", sandbox=sandbox)
     assert [s.verdict for s in a] == [s.verdict for s in b] == ["ok"]
     assert verify_module.verify_text is verify_text
@@ -266,11 +267,13 @@ def test_calling_conventions_and_model_adapter(sandbox):
     assert parse_call("Stack.push(s, 3)") == ("Stack.push", "s, 3")
     with pytest.raises(ValueError):
         parse_call("not a call")
-    from tracecot.model import predict as model_predict
-    adapted = model_predict._verdicts(verify_text(EXAMPLE, "f", "[3, 4, 6]",
-                                                  "total becomes 5.", sandbox=sandbox))
-    assert [(v.sentence, v.status, v.actual) for v in adapted] == [
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "total becomes 5.", sandbox=sandbox)
+    got = [v.to_json() for v in r]
+    assert [(v["text"], v["verdict"], v["actual"]) for v in got] == [
         ("total becomes 5.", "wrong", "one of 0, 4, 10")]
+    back = SentenceVerdict.from_json(got[0])
+    assert (back.text, back.verdict, back.actual, back.note) == \
+        (r[0].text, r[0].verdict, r[0].actual, r[0].note)
 
 
 def test_backward_reasoning_is_order_free(sandbox):
@@ -291,13 +294,13 @@ def test_runs_that_fail_leave_everything_unchecked(sandbox):
     from tracecot.tracer import RunRequest
     forever = "def f(x):\n    while True:\n        x += 1\n"
     trace = sandbox.run(RunRequest(function="f", args="1", source=forever, timeout=0.3))
-    r = verify_text(forever, "f(1)", "x becomes 2.\nThe function returns 3.", trace=trace)
+    r = verify_text(forever, "f", "1", "x becomes 2.\nThe function returns 3.", trace=trace)
     assert r.status == "error" and r.error
     assert [s.verdict for s in r] == ["unchecked", "unchecked"]
-    r = verify_text("def f(x):\n    raise ValueError('no')\n", "f(1)",
+    r = verify_text("def f(x):\n    raise ValueError('no')\n", "f", "1",
                     "The function raises ValueError.\nIt returns 1.", sandbox=sandbox)
     assert [s.verdict for s in r] == ["ok", "unchecked"]
-    r = verify_text("def f(x):\n    raise ValueError('no')\n", "f(1)",
+    r = verify_text("def f(x):\n    raise ValueError('no')\n", "f", "1",
                     "So the function returns 1.", sandbox=sandbox)
     assert r[0].verdict == "wrong" and "raises ValueError" in r[0].actual
 

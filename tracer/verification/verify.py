@@ -22,31 +22,10 @@ from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, PROPAGATE, RAISE
                      RunRequest, Trace)
 from ..narration.source_lines import branch_header
 from ..values import canonical_key, encode, render
+from .verdicts import ClaimVerdict
 
 __all__ = ["ClaimVerdict", "Verification", "verify", "verify_many", "Facts", "verify_text",
            "TextVerification", "SentenceVerdict"]
-
-
-@dataclass
-class ClaimVerdict:
-    claim: Claim
-    verdict: str                       # "ok" | "wrong" | "unverifiable"
-    actual: dict | None = None         # the true value (encoded), for "wrong"
-    note: str = ""
-    step: int | None = None            # step number in the narrative (None: conclusion)
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == "ok"
-
-    def __str__(self) -> str:
-        where = f"step {self.step}" if self.step is not None else "conclusion"
-        out = f"{where}, {self.claim.describe()}: {self.verdict}"
-        if self.verdict == "wrong":
-            out += f"; really {render(self.actual) if self.actual is not None else 'nothing'}"
-        if self.note:
-            out += f" ({self.note})"
-        return out
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Check free-form reasoning (what a language model writes) against a real run, sentence by
 sentence.
 
-    result = verify_text(code, "f([1, 1, 3])", text)
+    result = verify_text(code, "f", "[1, 1, 3]", text)
     for s in result:                      # SentenceVerdict(text, verdict, claim, actual)
         print(s.verdict, s.text)          # "ok" | "wrong" | "unchecked"
 
@@ -33,44 +33,17 @@ import re
 from dataclasses import dataclass, field
 
 from .safe_eval import safe_eval
-from ..schema import RunRequest, Trace
+from ..schema import RunRequest, Trace, outcome_text
 from .text_check import Checker, ClaimResult, World
 from .text_claims import PAST_TENSE, TextClaim, extract_claims
 from .sentences import split_clauses, split_sentences
-from ..values import render
+from .verdicts import SentenceVerdict
 
 __all__ = ["verify_text", "TextVerification", "SentenceVerdict", "TextClaim", "ClaimResult",
            "split_sentences", "split_clauses", "extract_claims", "parse_call", "safe_eval"]
 
 
 # ------------------------------------------------------------------------------ results
-
-@dataclass
-class SentenceVerdict:
-    text: str
-    verdict: str                  # "ok" | "wrong" | "unchecked"
-    claim: TextClaim | None = None    # the deciding claim (the first wrong one, else the first)
-    actual: str | None = None     # true value(s), rendered, when wrong
-    note: str = ""
-    claims: list[ClaimResult] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        return self.verdict
-
-    @property
-    def sentence(self) -> str:
-        return self.text
-
-    def marked(self) -> str:
-        """"✓ text", "✗ text (really …)" with the true value, or "· text (unchecked)"."""
-        if self.verdict == "ok":
-            return f"✓ {self.text}"
-        if self.verdict == "wrong":
-            why = f"really {self.actual}" if self.actual is not None else self.note or "wrong"
-            return f"✗ {self.text} ({why})"
-        return f"· {self.text} (unchecked)"
-
 
 @dataclass
 class TextVerification:
@@ -129,18 +102,14 @@ _BACKWARD_HINT = re.compile(r"\b(?:backwards?|reason(?:ing)? back|work(?:ing)? b
                             r"must have been|must be|needs? to be|has to be)\b", re.I)
 
 
-def verify_text(code: str, call: str, text: str, *more: str, sandbox=None,
+def verify_text(code: str, function: str, args: str, text: str, *, sandbox=None,
                 trace: Trace | None = None, mode: str = "auto") -> TextVerification:
-    """Check reasoning `text` about `call` (e.g. "f([1, 1, 3], 'a')") on `code`.
+    """Check reasoning `text` about the call `function(args)` on `code` (for a call written
+    out, `verify_text(code, *parse_call("f([1, 1, 3])"), text)`).
 
-    Also accepts (code, function, args, text), as the model package calls it. `trace`: a
-    trace of that call already made (no run then). `mode`: "forward" (claims follow the
-    run's order), "backward" (order-free, for input-prediction reasoning) or "auto".
+    `trace`: a trace of that call already made (no run then). `mode`: "forward" (claims follow
+    the run's order), "backward" (order-free, for input-prediction reasoning) or "auto".
     """
-    if more:
-        function, args, text = call, text, more[0]
-    else:
-        function, args = parse_call(call)
     if trace is None:
         if sandbox is None:
             from ..running.sandbox import default_sandbox
@@ -148,12 +117,7 @@ def verify_text(code: str, call: str, text: str, *more: str, sandbox=None,
         trace = sandbox.run(RunRequest(function=function, args=args, source=code))
     request = RunRequest(function=function, args=args, source=code)
     sentences = split_sentences(text)
-    if trace.status == "returned":
-        result = render(trace.result)
-    elif trace.status == "raised" and trace.exception is not None:
-        result = f"raises {trace.exception.type}: {trace.exception.message}"
-    else:
-        result = f"error: {trace.error.message if trace.error else 'the run failed'}"
+    result = outcome_text(trace)
     out = TextVerification(function, args, trace.status, result)
     if trace.status == "error":
         out.error = result
