@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracecot.tracer.schema import BIND, MUTATE, Trace
+from tracecot.tracer.schema import BIND, MUTATE, Trace, outcome_text
 from tracecot.tracer.values import render
 
 UNTRUSTED = ("tracecot does not run code in an untrusted workspace. "
@@ -30,12 +30,7 @@ def md_code(text: str) -> str:
 
 def outcome(trace: Trace, limit: int = 200) -> str:
     """`[1, 2]`, `raises ValueError: bad`, or the sandbox error, in one line."""
-    if trace.status == "returned":
-        return short(render(trace.result) if trace.result is not None else "None", limit)
-    if trace.status == "raised" and trace.exception is not None:
-        return short(f"raises {trace.exception.type}: {trace.exception.message}", limit)
-    err = trace.error
-    return short(f"{err.kind.replace('_', ' ')}: {err.message}" if err else "no result", limit)
+    return short(outcome_text(trace), limit)
 
 
 def result_text(trace: Trace) -> str | None:
