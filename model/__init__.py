@@ -5,8 +5,8 @@
     p.prediction, p.verified, p.actual      # "42", True, "42"
 
 Submodules: loading (models, cache, adapters), prompts, extract (answer parsing),
-generate (batched decoding), predict, worker (model process + async client),
-evaluate (`tracecot eval`), metrics, chart. Importing this package is cheap: torch and
+generate (batched decoding), predict, worker (the model process), worker_client (its async
+client), evaluate (`tracecot eval`), metrics, chart. Importing this package is cheap: torch and
 transformers load only when a model is used.
 """
 
@@ -18,7 +18,7 @@ __all__ = ["ModelLoadError", "load_model", "Predictor", "Prediction", "SentenceV
 _LAZY = {
     "ModelLoadError": "loading", "load_model": "loading", "Predictor": "predict",
     "Prediction": "predict", "SentenceVerdict": "predict", "predict_output": "predict",
-    "predict_inputs": "predict", "ModelWorker": "worker", "pass_at_k": "metrics",
+    "predict_inputs": "predict", "ModelWorker": "worker_client", "pass_at_k": "metrics",
 }
 
 

@@ -1,7 +1,7 @@
 """The model, behind the `model.enabled` setting: a worker process, never this process.
 
-States: disabled | loading | ready | unavailable (with the reason). Every failure (import,
-load, worker crash) degrades to "model not available: <why>"; nothing else depends on it.
+States: disabled | loading | ready | unavailable (with the reason). Every failure (load,
+worker crash) degrades to "model not available: <why>"; nothing else depends on it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import asyncio
 import logging
 import threading
 from typing import Callable
+
+from tracecot.model.worker_client import ModelWorker
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +77,6 @@ class ModelService:
 
     async def _load(self) -> None:
         self._set("loading", None)
-        try:
-            from tracecot.model.worker import ModelWorker
-        except Exception as e:  # noqa: BLE001
-            self._set("unavailable", f"{type(e).__name__}: {e}")
-            return
         try:
             worker = ModelWorker(model=self.path or None, adapter=self.adapter or None,
                                  timeout=300.0)

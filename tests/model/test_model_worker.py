@@ -7,7 +7,7 @@ import pytest
 
 
 from tracecot.model.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
-from tracecot.model.worker import (ModelWorker, WorkerCancelled, WorkerError,  # noqa: E402
+from tracecot.model.worker_client import (ModelWorker, WorkerCancelled, WorkerError,  # noqa: E402
                                    WorkerTimeout)
 
 PROMPT = "<|im_start|>user\nsay something<|im_end|>\n<|im_start|>assistant\n"
