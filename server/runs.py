@@ -160,10 +160,6 @@ def make_request(source: str, path: str | None, function: str, args: str, settin
                       expected=expected)
 
 
-def with_timeout(req: RunRequest, timeout: float) -> RunRequest:
-    return replace(req, timeout=timeout)
-
-
 # --------------------------------------------------------------------------- history
 
 

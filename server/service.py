@@ -207,14 +207,6 @@ class Service:
         exs = self.examples(uri, doc, fn)
         return await self.run(uri, doc, exs[0]) if exs else None
 
-    def cached_primary(self, uri: str, doc: Document, fn: FunctionInfo) -> Run | None:
-        exs = self.examples(uri, doc, fn, with_tests=False)
-        if not exs:
-            return None
-        req = self.request(uri, doc, exs[0])
-        trace = self.runner.cached(req)
-        return Run(exs[0], req, trace) if trace is not None else None
-
     async def explained_primary(self, uri: str, doc: Document, fn: FunctionInfo):
         """(run, explanation) of the function's first known input. When nothing is cached the
         run and the fresh run that checks its narrative start together (one run's latency)."""

@@ -88,10 +88,6 @@ def _lookup(tp: type, name: str):
     return None, None
 
 
-def _mro_has(tp: type, name: str) -> bool:
-    return _lookup(tp, name)[0] is not None
-
-
 def _is_c_type(k: type) -> bool:
     return bool(_type_flags(k) & _IMMUTABLE_TYPE)
 
