@@ -27,7 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tracecot.server import testing as H
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import lsp as H  # noqa: E402 - the tests' LSP client helpers, not the product
 
 
 

@@ -94,7 +94,7 @@ def test_cli_rejects_bad_arguments(capsys):
 
 
 def test_cli_end_to_end_with_tiny_model(tmp_path, data, capsys):
-    from tracecot.model.tiny import build_tiny_checkpoint
+    from support.tiny import build_tiny_checkpoint
     tiny = build_tiny_checkpoint(tmp_path / "tiny")
     out = tmp_path / "cli"
     rc = main(["eval", "cruxeval", "--task", "output", "--model", str(tiny), "--data", data,

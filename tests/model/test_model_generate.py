@@ -9,7 +9,7 @@ import torch
 from tracecot.model.generate import Cancelled, Engine, GenConfig  # noqa: E402
 from tracecot.model.loading import (ModelLoadError, ensure_checkpoint, load_model,  # noqa: E402
                                     resolve_model_path)
-from tracecot.model.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
+from support.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ def test_real_sandbox_input_prediction(real_sandbox):
 
 def test_tiny_model_end_to_end(real_sandbox, tmp_path):
     from tracecot.model.loading import load_model
-    from tracecot.model.tiny import build_tiny_checkpoint
+    from support.tiny import build_tiny_checkpoint
     lm = load_model(str(build_tiny_checkpoint(tmp_path / "tiny")), device="cpu", dtype="float32")
     pred = Predictor(lm=lm, sandbox=real_sandbox)
     p = pred.predict_output(CODE, "f([1, 3, 2])", max_new_tokens=8)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 
-from tracecot.model.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
+from support.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
 from tracecot.model.worker_client import (ModelWorker, WorkerCancelled, WorkerError,  # noqa: E402
                                    WorkerTimeout)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tracecot.server import testing as H
+from support import lsp as H
 from tracecot.tracer.datasets import cruxeval_rows
 
 N_MESSAGES = int(os.environ.get("FUZZ_N", "1200"))

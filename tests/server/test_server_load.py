@@ -9,7 +9,7 @@ import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tracecot.server import testing as H
+from support import lsp as H
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

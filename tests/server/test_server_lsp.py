@@ -17,7 +17,7 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tracecot.server import testing as H
+from support import lsp as H
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tracecot.server import testing as H
+from support import lsp as H
 from tracecot.server.calls import constructor_examples, examples_in_test_file
 from tracecot.server.inputs import parse_document
 

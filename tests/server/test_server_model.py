@@ -8,7 +8,7 @@ import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tracecot.server import testing as H
+from support import lsp as H
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -54,7 +54,7 @@ async def test_missing_model_is_reported_and_the_rest_works(missing: LanguageCli
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tracecot.model.tiny import build_tiny_checkpoint
+    from support.tiny import build_tiny_checkpoint
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "ckpt")
 
 

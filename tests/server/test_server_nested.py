@@ -10,7 +10,7 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tracecot.server import testing as H
+from support import lsp as H
 from tracecot.server.asserts import readable_assert, session_steps
 from tracecot.server.document import Example
 from tracecot.server.inputs import local_names, parse_document

@@ -10,7 +10,7 @@ import pytest
 from tracecot.server import present
 from tracecot.server.explain import explain, summary
 from tracecot.server.runs import History, Runner
-from tracecot.server.testing import descendants
+from support.lsp import descendants
 from tracecot.tracer import RunRequest, Sandbox
 
 SRC = '''

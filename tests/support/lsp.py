@@ -1,4 +1,5 @@
-"""Helpers for driving the server in tests and benchmarks (pytest-lsp clients)."""
+"""Helpers for driving the server in tests and benchmarks (pytest-lsp clients): test support,
+not shipped with the product."""
 
 from __future__ import annotations
 
