@@ -1,10 +1,15 @@
 """Writing a proven input back into the user's code as an assert: one line for a call, or a
-doctest session's statements followed by the assert for a method input rebuilt from one."""
+doctest session's statements followed by the assert for a method input rebuilt from one, and
+the ready edit that inserts it (`assert_edit`), which the code action and the findInput
+command both hand to the editor as is."""
 
 from __future__ import annotations
 
 import ast
 import builtins
+import re
+
+from lsprotocol import types as T
 
 from .document import Example
 
@@ -103,3 +108,27 @@ def readable_assert(e: Example, expected: str, module_text: str) -> str:
         return plain
     read = f"{name}.{e.method}" if e.attribute else f"{name}.{e.method}({e.args})"
     return "\n".join([f"{name} = {steps[0]}", *steps[1:], f"assert {read} == {expected}"])
+
+
+def assert_edit(module_text: str, statement: str, line: int) -> T.TextEdit:
+    """The edit that puts `statement` on its own lines at column 0 before the 0-based `line`
+    (`FunctionInfo.after_line`: just after the top-level statement that holds the function),
+    one blank line between it and the code around it; past the end, it is appended."""
+    lines = re.split(r"\r?\n", module_text)
+    body = statement.strip()
+    at = max(0, min(line, len(lines)))
+    if at >= len(lines) or (at == len(lines) - 1 and lines[at] == ""):
+        last = len(lines) - 1
+        if last == 0 and lines[0] == "":
+            return T.TextEdit(range=_at(0, 0), new_text=body + "\n")
+        if lines[last] == "":           # the text ends with a newline: insert on the last line
+            sep = "\n" if lines[last - 1].strip() else ""
+            return T.TextEdit(range=_at(last, 0), new_text=sep + body + "\n")
+        return T.TextEdit(range=_at(last, len(lines[last])), new_text="\n\n" + body + "\n")
+    before = "\n" if at > 0 and lines[at - 1].strip() else ""
+    after = "\n" if lines[at].strip() else ""
+    return T.TextEdit(range=_at(at, 0), new_text=before + body + "\n" + after)
+
+
+def _at(line: int, character: int) -> T.Range:
+    return T.Range(T.Position(line, character), T.Position(line, character))

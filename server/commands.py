@@ -14,10 +14,12 @@ import logging
 import os
 from collections import OrderedDict
 
+from lsprotocol.converters import get_converter
+
 from tracecot.tracer import SentenceVerdict
 
 from . import finder, present
-from .asserts import readable_assert
+from .asserts import assert_edit, readable_assert
 from .calls import args_of_call, example_from_call, input_text
 from .document import Document, Example, FunctionInfo
 from .inputs import is_valid_expression
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 EXPLAIN, FIND, PREDICT, DEBUG = ("tracecot.server.explainRun", "tracecot.server.findInput",
                                  "tracecot.server.predictOutput", "tracecot.server.debugRun")
 ALL = (EXPLAIN, FIND, PREDICT, DEBUG)
+_LSP = get_converter()               # lsprotocol types -> the JSON the client receives
 
 _run_ids = itertools.count(1)
 _runs: OrderedDict[str, tuple[str, Example]] = OrderedDict()   # runId -> (uri, input)
@@ -309,8 +312,10 @@ async def find_input(svc: Service, a, progress) -> dict:
         progress.end()
     def as_input(f):
         e = fn.example(f.args, receiver=receiver)
+        text = readable_assert(e, target, doc.text)
         return {"args": input_text(e), "verified": True, "result": f.result, "call": e.call,
-                "assertText": readable_assert(e, target, doc.text)}
+                "assertText": text,
+                "edit": _LSP.unstructure(assert_edit(doc.text, text, fn.after_line))}
     inputs = [as_input(f) for f in found]
     if inputs:
         message = (f"{len(inputs)} input{'s' * (len(inputs) != 1)} proven by running "
@@ -328,7 +333,7 @@ async def find_input(svc: Service, a, progress) -> dict:
     answer = {"inputs": inputs, "message": message, "function": fn.name,
               "insertLine": fn.after_line}
     if inputs:
-        answer["assertText"] = inputs[0]["assertText"]
+        answer["assertText"], answer["edit"] = inputs[0]["assertText"], inputs[0]["edit"]
         test = _test_for(svc, uri, fn, [i["assertText"] for i in inputs], target)
         if test is not None:
             answer["testText"], answer["testPath"] = test

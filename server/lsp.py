@@ -26,6 +26,7 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import commands
+from .asserts import assert_edit
 from .service import Service, Settings
 
 log = logging.getLogger("tracecot.server")
@@ -434,14 +435,7 @@ async def on_code_action(ls: TracecotServer, params: T.CodeActionParams):
                 got = None
             if got is not None:
                 text, line = got
-                lines = doc.text.splitlines()
-                at = min(line, len(lines))
-                prefix = "\n" if at >= len(lines) and lines and lines[-1].strip() else ""
-                edit = T.TextEdit(range=_range((at, 0, at, 0)), new_text=prefix + "\n" + text + "\n")
-                if at >= len(lines) and doc.text and not doc.text.endswith("\n"):
-                    last = len(lines) - 1
-                    edit = T.TextEdit(range=_range((last, len(lines[last]), last, len(lines[last]))),
-                                      new_text="\n\n" + text + "\n")
+                edit = assert_edit(doc.text, text, line)
                 out.append(T.CodeAction(title=f"Insert verified assert: {text.splitlines()[-1][:80]}",
                                         kind=T.CodeActionKind.QuickFix,
                                         edit=T.WorkspaceEdit(changes={uri: [edit]})))

@@ -2,8 +2,7 @@
  * Building the arguments object of a run command from how the command was
  * invoked and from the active editor. Pure: no vscode import.
  */
-import { sanitizeArgs, type CommandArgs, type FindInputAnswer, type FoundInput } from './protocol';
-import { buildAssertText } from './pythonSource';
+import { sanitizeArgs, type CommandArgs, type FindInputAnswer, type FoundInput, type InsertEdit } from './protocol';
 
 export interface EditorInfo {
   uri: string;
@@ -100,24 +99,17 @@ export function checkArgsSource(source: string): string | undefined {
 }
 
 /**
- * The assert for a picked input: the input's own assertText, the answer's
- * assertText when the pick is the first verified input, else built here.
+ * The assert for a picked input and the server's edit that inserts it: the input's own, else
+ * the answer's when the pick is the first verified input. The client never writes Python
+ * itself: without an edit from the server there is nothing to insert.
  */
-export function chooseAssertText(
-  answer: FindInputAnswer,
-  picked: FoundInput,
-  functionName: string | undefined,
-  target: string,
-): string | undefined {
+export function chooseAssert(answer: FindInputAnswer, picked: FoundInput): { text: string; edit?: InsertEdit } | undefined {
   if (picked.assertText !== undefined && picked.assertText.trim() !== '') {
-    return picked.assertText.trim();
+    return picked.edit === undefined ? { text: picked.assertText.trim() } : { text: picked.assertText.trim(), edit: picked.edit };
   }
   const first = answer.inputs.find((i) => i.verified);
   if (answer.assertText !== undefined && answer.assertText.trim() !== '' && first === picked) {
-    return answer.assertText.trim();
-  }
-  if (functionName !== undefined && functionName !== '') {
-    return buildAssertText(functionName, picked.args, target);
+    return answer.edit === undefined ? { text: answer.assertText.trim() } : { text: answer.assertText.trim(), edit: answer.edit };
   }
   return undefined;
 }

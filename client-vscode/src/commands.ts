@@ -1,6 +1,6 @@
 /** The client-side commands: palette, context menu and code lens entry points. */
 import * as vscode from 'vscode';
-import { buildCommandArgs, callText, chooseAssertText, shorten, type EditorInfo } from './args';
+import { buildCommandArgs, callText, chooseAssert, shorten, type EditorInfo } from './args';
 import { buildDebugConfig, pickDebuggerType } from './debug';
 import { DEBUGPY_EXTENSION_ID } from './extensionIds';
 import {
@@ -20,7 +20,6 @@ import {
   type RunCommandKind,
 } from './protocol';
 import { ArgsHistory, askForArgs, askForTarget } from './prompts';
-import { assertInsertion, enclosingFunction } from './pythonSource';
 import { ServerNotRunningError, type TokenLike } from './server';
 
 export interface CommandDeps {
@@ -167,17 +166,16 @@ export class Commands {
     if (base === undefined) return;
     const uri = vscode.Uri.parse(base.uri);
     const document = await vscode.workspace.openTextDocument(uri);
-    const lines = document.getText().split(/\r?\n/);
-    const fnAtCursor = base.line === undefined ? undefined : enclosingFunction(lines, base.line)?.name;
-    const target = base.target ?? (await askForTarget(base.function ?? fnAtCursor));
+    const target = base.target ?? (await askForTarget(base.function));
     if (target === undefined) return;
+    const searched = document.getText();
     const args: CommandArgs = { ...base, target };
     const answer = await this.request('findInput', args, `tracecot: looking for an input that gives ${shorten(target, 60)}`);
     if (answer === CANCELLED) return;
     const error = errorText(answer);
     if (error !== undefined) throw new Error(error);
     const found = parseFindInput(answer);
-    const fn = found.function ?? base.function ?? fnAtCursor;
+    const fn = found.function ?? base.function;
     const verified = found.inputs.filter((i) => i.verified);
     if (verified.length === 0) {
       void vscode.window.showInformationMessage(
@@ -195,45 +193,47 @@ export class Commands {
       { title: `tracecot: inputs that give ${shorten(target, 60)}`, placeHolder: found.message ?? 'Pick an input' },
     );
     if (picked === undefined) return;
-    await this.offerAssert(document, found, picked.input, fn, target, base.line);
+    await this.offerAssert(document, found, picked.input, searched);
   }
 
+  /** Offers the server's assert for the picked input; inserts it with the server's edit. */
   private async offerAssert(
     document: vscode.TextDocument,
     found: ReturnType<typeof parseFindInput>,
     input: FoundInput,
-    fn: string | undefined,
-    target: string,
-    cursorLine: number | undefined,
+    searched: string,
   ): Promise<void> {
-    const assertText = chooseAssertText(found, input, fn, target);
-    if (assertText === undefined) {
+    const chosen = chooseAssert(found, input);
+    if (chosen === undefined) {
       await vscode.env.clipboard.writeText(input.args);
       void vscode.window.showInformationMessage(`tracecot: copied the arguments ${shorten(input.args)}.`);
       return;
     }
-    const choice = await vscode.window.showInformationMessage(`✓ ${shorten(assertText)}`, 'Insert assert', 'Copy');
+    const choice = await vscode.window.showInformationMessage(`✓ ${shorten(chosen.text)}`, 'Insert assert', 'Copy');
     if (choice === 'Copy') {
-      await vscode.env.clipboard.writeText(assertText);
+      await vscode.env.clipboard.writeText(chosen.text);
       return;
     }
     if (choice !== 'Insert assert') return;
-    // Read the document again: it may have changed while the server searched.
-    const lines = document.getText().split(/\r?\n/);
-    const insertion = assertInsertion(lines, assertText, found.insertLine, cursorLine);
-    if (insertion === undefined) {
-      await vscode.env.clipboard.writeText(assertText);
-      void vscode.window.showWarningMessage('tracecot: could not tell where the function ends; the assert was copied instead.');
+    // The server's edit is for the text it searched: if the document changed since, copy.
+    if (chosen.edit === undefined || document.getText() !== searched) {
+      await vscode.env.clipboard.writeText(chosen.text);
+      void vscode.window.showWarningMessage(
+        chosen.edit === undefined
+          ? 'tracecot: the server gave no place for the assert; it was copied instead.'
+          : 'tracecot: the file changed during the search; the assert was copied instead.',
+      );
       return;
     }
+    const { line, character, newText } = chosen.edit;
     const edit = new vscode.WorkspaceEdit();
-    edit.insert(document.uri, new vscode.Position(insertion.line, insertion.character), insertion.text);
+    edit.insert(document.uri, new vscode.Position(line, character), newText);
     if (!(await vscode.workspace.applyEdit(edit))) {
       void vscode.window.showErrorMessage('tracecot: could not insert the assert.');
       return;
     }
-    const leading = /^\n*/.exec(insertion.text)?.[0].length ?? 0;
-    const assertLine = insertion.line + leading;
+    const leading = /^\n*/.exec(newText)?.[0].length ?? 0;
+    const assertLine = line + leading;
     const editor = await vscode.window.showTextDocument(document, { preserveFocus: false });
     const range = new vscode.Range(assertLine, 0, assertLine, 0);
     editor.selection = new vscode.Selection(range.start, range.start);

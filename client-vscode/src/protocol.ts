@@ -77,18 +77,29 @@ export interface NeedsArgsAnswer {
   suggestions: string[];
 }
 
+/** An LSP TextEdit that inserts text (its range is empty), ready to apply as it is. */
+export interface InsertEdit {
+  line: number;
+  character: number;
+  newText: string;
+}
+
 export interface FoundInput {
   args: string;
   verified: boolean;
   result: string;
   /** Optional per-input assert statement. */
   assertText?: string;
+  /** The server's edit that inserts `assertText` into the module. */
+  edit?: InsertEdit;
 }
 
 export interface FindInputAnswer {
   inputs: FoundInput[];
   message?: string;
   assertText?: string;
+  /** The edit that inserts the answer's `assertText`. */
+  edit?: InsertEdit;
   /** 0-based line before which the assert is inserted (just after the function). */
   insertLine?: number;
   function?: string;
@@ -244,6 +255,8 @@ export function parseFindInput(answer: unknown): FindInputAnswer {
     };
     const a = optString(i, 'assertText');
     if (a !== undefined) found.assertText = a;
+    const edit = parseInsertEdit(i.edit);
+    if (edit !== undefined) found.edit = edit;
     inputs.push(found);
   }
   const out: FindInputAnswer = { inputs };
@@ -251,8 +264,25 @@ export function parseFindInput(answer: unknown): FindInputAnswer {
     const v = optString(answer, key);
     if (v !== undefined) out[key] = v;
   }
+  const edit = parseInsertEdit(answer.edit);
+  if (edit !== undefined) out.edit = edit;
   if (isNonNegInt(answer.insertLine)) out.insertLine = answer.insertLine;
   return out;
+}
+
+/** An LSP TextEdit `{range: {start, end}, newText}` that inserts (start == end), else undefined. */
+export function parseInsertEdit(x: unknown): InsertEdit | undefined {
+  if (!isObj(x) || typeof x.newText !== 'string' || !isObj(x.range)) {
+    return undefined;
+  }
+  const { start, end } = x.range;
+  if (!isObj(start) || !isObj(end) || !isNonNegInt(start.line) || !isNonNegInt(start.character)) {
+    return undefined;
+  }
+  if (end.line !== start.line || end.character !== start.character) {
+    return undefined;
+  }
+  return { line: start.line, character: start.character, newText: x.newText };
 }
 
 export function parsePredict(answer: unknown): PredictAnswer {

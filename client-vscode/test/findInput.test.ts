@@ -2,10 +2,9 @@ import './mock/register';
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import * as mock from './mock/vscode';
-import { chooseAssertText } from '../src/args';
+import { chooseAssert } from '../src/args';
 import { Commands } from '../src/commands';
 import type { FindInputAnswer } from '../src/protocol';
-import { assertInsertion, buildAssertText, enclosingFunction, functionEnd } from '../src/pythonSource';
 import { fakeDeps } from './helpers';
 
 const SOURCE = [
@@ -31,85 +30,26 @@ const SOURCE = [
   '', //                          19
 ];
 
-describe('Python source helpers', () => {
-  it('finds the enclosing function and its end', () => {
-    assert.deepEqual(enclosingFunction(SOURCE, 9), { name: 'histogram', defLine: 2, endLine: 12, indent: '' });
-    assert.equal(enclosingFunction(SOURCE, 0), undefined);
-    assert.equal(enclosingFunction(SOURCE, 13), undefined);
-    assert.equal(enclosingFunction(SOURCE, 16)?.name, 'other');
-    assert.equal(functionEnd(SOURCE, 15), 18);
-  });
+/** The LSP TextEdit the server sends: an insertion at (line, character). */
+function insertEdit(line: number, character: number, newText: string) {
+  return { range: { start: { line, character }, end: { line, character } }, newText };
+}
 
-  it('finds nested functions and methods', () => {
-    const src = ['class A:', '    def m(self):', '        def inner():', '            return 1', '        return inner()', 'x = 1'];
-    assert.equal(enclosingFunction(src, 3)?.name, 'inner');
-    assert.equal(enclosingFunction(src, 4)?.name, 'm');
-    assert.equal(enclosingFunction(src, 4)?.indent, '    ');
-    assert.equal(enclosingFunction(src, 5), undefined);
-  });
-
-  it('builds the assert text', () => {
-    assert.equal(buildAssertText('f', ' [1, 2] ', ' 3 '), 'assert f([1, 2]) == 3');
-  });
-
-  it('inserts after the function, separated by a blank line, when the server gives no line', () => {
-    const ins = assertInsertion(SOURCE, 'assert histogram([1]) == {1: 1}', undefined, 9);
-    assert.deepEqual(ins, { line: 13, character: 0, text: '\nassert histogram([1]) == {1: 1}\n' });
-  });
-
-  it('uses the server insertLine when given', () => {
-    const ins = assertInsertion(SOURCE, 'assert x', 15, 9);
-    assert.deepEqual(ins, { line: 15, character: 0, text: 'assert x\n\n' });
-  });
-
-  it('appends at the end of a file without a final newline', () => {
-    const lines = ['def f(a):', '    return a'];
-    assert.deepEqual(assertInsertion(lines, 'assert f(1) == 1', undefined, 1), {
-      line: 1,
-      character: 12,
-      text: '\n\nassert f(1) == 1\n',
-    });
-    assert.deepEqual(assertInsertion(lines, 'assert f(1) == 1', 99, 1)?.line, 1);
-  });
-
-  it('puts an assert for a method after the class, every line at column 0', () => {
-    const lines = ['class Stack:', '    def push(self, x):', '        return x', '', '    def pop(self):', '        return 1', 'y = 2'];
-    const block = 's = Stack()\ns.push(1)\nassert s.pop() == 1';
-    assert.deepEqual(assertInsertion(lines, block, undefined, 5), {
-      line: 6,
-      character: 0,
-      text: '\ns = Stack()\ns.push(1)\nassert s.pop() == 1\n\n',
-    });
-    // The same when the server names the line right after the method.
-    assert.equal(assertInsertion(lines, block, 6, 5)?.text.startsWith('\ns = Stack()\ns.push(1)'), true);
-    const atEnd = ['class A:', '    def m(self):', '        return 1'];
-    assert.deepEqual(assertInsertion(atEnd, 'assert A().m() == 1', undefined, 2), {
-      line: 2,
-      character: 16,
-      text: '\n\nassert A().m() == 1\n',
-    });
-  });
-
-  it('gives up outside any function without insertLine', () => {
-    assert.equal(assertInsertion(SOURCE, 'assert x', undefined, 0), undefined);
-  });
-});
-
-describe('chooseAssertText', () => {
+describe('chooseAssert', () => {
+  const edit = { line: 13, character: 0, newText: '\nassert g([2]) == 1\n' };
   const answer: FindInputAnswer = {
     inputs: [
       { args: '[1]', verified: true, result: '1' },
-      { args: '[2]', verified: true, result: '1', assertText: 'assert g([2]) == 1  # own' },
+      { args: '[2]', verified: true, result: '1', assertText: 'assert g([2]) == 1  # own', edit },
       { args: '[3]', verified: true, result: '1' },
     ],
     assertText: 'assert f([1]) == 1  # server',
   };
 
-  it('prefers the input assertText, then the answer assertText for the first input, then builds one', () => {
-    assert.equal(chooseAssertText(answer, answer.inputs[1]!, 'f', '1'), 'assert g([2]) == 1  # own');
-    assert.equal(chooseAssertText(answer, answer.inputs[0]!, 'f', '1'), 'assert f([1]) == 1  # server');
-    assert.equal(chooseAssertText(answer, answer.inputs[2]!, 'f', '1'), 'assert f([3]) == 1');
-    assert.equal(chooseAssertText({ inputs: answer.inputs }, answer.inputs[2]!, undefined, '1'), undefined);
+  it('takes the input assert and edit, then the answer assert for the first input, else none', () => {
+    assert.deepEqual(chooseAssert(answer, answer.inputs[1]!), { text: 'assert g([2]) == 1  # own', edit });
+    assert.deepEqual(chooseAssert(answer, answer.inputs[0]!), { text: 'assert f([1]) == 1  # server' });
+    assert.equal(chooseAssert(answer, answer.inputs[2]!), undefined, 'the client writes no Python');
   });
 });
 
@@ -122,9 +62,16 @@ describe('findInput command flow', () => {
       {
         inputs: [
           { args: '[7, 7]', verified: false, result: '{7: 2}' },
-          { args: '[1, 1]', verified: true, result: '{1: 2}' },
+          {
+            args: '[1, 1]',
+            verified: true,
+            result: '{1: 2}',
+            assertText: 'assert histogram([1, 1]) == {1: 2}',
+            edit: insertEdit(13, 0, '\nassert histogram([1, 1]) == {1: 2}\n'),
+          },
         ],
         message: 'found 1 input',
+        function: 'histogram',
       },
     ]);
     mock.script.inputBoxes.push(' {1: 2} ');
@@ -153,11 +100,12 @@ describe('findInput command flow', () => {
     assert.equal(deps.busyCount, 0);
   });
 
-  it('uses the server assertText and insertLine, or copies', async () => {
+  it('copies the server assertText when asked to', async () => {
     mock.openDocument('file:///ws/h.py', SOURCE.join('\n'), 'python', 9);
     const answer = {
       inputs: [{ args: '[1]', verified: true, result: '{1: 1}' }],
       assertText: 'assert histogram([1]) == {1: 1}',
+      edit: insertEdit(14, 0, 'assert histogram([1]) == {1: 1}\n'),
       insertLine: 14,
       function: 'histogram',
     };
@@ -168,6 +116,39 @@ describe('findInput command flow', () => {
     await new Commands(deps).findInput();
     assert.deepEqual(mock.recorded.clipboard, ['assert histogram([1]) == {1: 1}']);
     assert.equal(mock.recorded.edits.length, 0);
+  });
+
+  it('copies instead of inserting without a server edit, or when the file changed meanwhile', async () => {
+    const doc = mock.openDocument('file:///ws/h.py', SOURCE.join('\n'), 'python', 9);
+    const withEdit = {
+      inputs: [{ args: '[1]', verified: true, result: '{1: 1}', assertText: 'assert histogram([1]) == {1: 1}' }],
+      function: 'histogram',
+    };
+    const deps = fakeDeps([withEdit]);
+    mock.script.inputBoxes.push('{1: 1}');
+    mock.script.quickPicks.push((items) => items[0]);
+    mock.script.messageAnswers.push('Insert assert');
+    await new Commands(deps).findInput();
+    assert.deepEqual(mock.recorded.clipboard, ['assert histogram([1]) == {1: 1}']);
+    assert.equal(mock.recorded.edits.length, 0);
+    assert.equal(doc.getText(), SOURCE.join('\n'));
+
+    const stale = {
+      inputs: [{ ...withEdit.inputs[0]!, edit: insertEdit(13, 0, '\nassert histogram([1]) == {1: 1}\n') }],
+      function: 'histogram',
+    };
+    const changing = fakeDeps([
+      () => {
+        doc.text = '# edited while searching\n' + doc.text;
+        return Promise.resolve(stale);
+      },
+    ]);
+    mock.script.inputBoxes.push('{1: 1}');
+    mock.script.quickPicks.push((items) => items[0]);
+    mock.script.messageAnswers.push('Insert assert');
+    await new Commands(changing).findInput();
+    assert.equal(mock.recorded.edits.length, 0);
+    assert.equal(mock.recorded.clipboard.length, 2);
   });
 
   it('reports when no verified input was found', async () => {

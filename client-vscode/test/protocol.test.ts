@@ -57,6 +57,16 @@ describe('protocol', () => {
       function: 'f',
     });
     assert.throws(() => parseFindInput({}), ProtocolError);
+    const at = (line: number, character: number) => ({ line, character });
+    const edit = { range: { start: at(3, 0), end: at(3, 0) }, newText: '\nassert f(1) == 2\n' };
+    assert.deepEqual(parseFindInput({ inputs: [{ args: '1', verified: true, result: '2', edit }], edit }), {
+      inputs: [{ args: '1', verified: true, result: '2', edit: { line: 3, character: 0, newText: '\nassert f(1) == 2\n' } }],
+      edit: { line: 3, character: 0, newText: '\nassert f(1) == 2\n' },
+    });
+    // only insertions are taken: a replacing range, or a malformed one, is dropped
+    const replacing = { ...edit, range: { start: at(3, 0), end: at(4, 0) } };
+    assert.deepEqual(parseFindInput({ inputs: [], edit: replacing }), { inputs: [] });
+    assert.deepEqual(parseFindInput({ inputs: [], edit: { newText: 'x', range: { start: at(-1, 0), end: at(-1, 0) } } }), { inputs: [] });
     assert.deepEqual(parsePredict({ prediction: 3, verified: false, actual: '4' }), { prediction: '3', verified: false, actual: '4' });
     assert.throws(() => parsePredict({ verified: true }), ProtocolError);
     assert.deepEqual(parseDebug({ program: '/p.py', args: ['a'], cwd: '/w' }), { program: '/p.py', args: ['a'], cwd: '/w' });

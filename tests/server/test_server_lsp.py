@@ -297,6 +297,10 @@ async def test_find_input_with_progress(client: LanguageClient):
     assert got["inputs"][0]["args"] == "10" and got["inputs"][0]["result"] == "45"
     assert got["assertText"] == "assert total(10) == 45"
     assert got["insertLine"] == _line("    return t") + 1 and got["function"] == "total"
+    # the ready edit the client applies as it is
+    edit = got["edit"]
+    assert edit["range"]["start"]["line"] == got["insertLine"] == edit["range"]["end"]["line"]
+    assert edit["newText"].strip() == got["assertText"] and got["inputs"][0]["edit"] == edit
     # ... or a test with every input found, which passes under pytest
     assert got["testPath"] == str(Path(client.ex_uri[7:]).parent / "tests" / "test_ex.py")
     assert got["testText"].startswith("from ex import total\n\n\ndef test_total_gives_45():\n")
