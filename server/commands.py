@@ -9,10 +9,8 @@ input; cancellation (CancelledError) propagates, and the runs it interrupts are 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
-from collections import OrderedDict
 
 from lsprotocol.converters import get_converter
 
@@ -33,9 +31,6 @@ EXPLAIN, FIND, PREDICT, DEBUG = ("tracecot.server.explainRun", "tracecot.server.
                                  "tracecot.server.predictOutput", "tracecot.server.debugRun")
 ALL = (EXPLAIN, FIND, PREDICT, DEBUG)
 _LSP = get_converter()               # lsprotocol types -> the JSON the client receives
-
-_run_ids = itertools.count(1)
-_runs: OrderedDict[str, tuple[str, Example]] = OrderedDict()   # runId -> (uri, input)
 
 
 class NullProgress:
@@ -67,8 +62,8 @@ def _resolve(svc: Service, a, need_args: bool = True):
     if not uri:
         raise _Problem("the command needs the document's \"uri\"")
     run_id = _str(a, "runId")
-    if run_id and run_id in _runs and not _str(a, "args"):
-        _, e = _runs[run_id]
+    e = svc.run_input(run_id) if run_id else None
+    if e is not None and not _str(a, "args"):
         a = {**a, "function": _str(a, "function") or e.function, "args": input_text(e)}
     doc = svc.document(uri)
     if doc is None:
@@ -159,17 +154,13 @@ async def run_command(svc: Service, command: str, a, progress=None) -> dict:
 
 
 def _remember(svc: Service, uri: str, fn: FunctionInfo, ex: Example, doc: Document) -> str:
-    """Make this the function's selected run; keep it in the workspace history."""
-    svc.selected[(uri, fn.name)] = ex
+    """Make this the function's selected run (its run id answers); keep it in the workspace
+    history."""
     path = svc.to_path(uri)
     known = {e.key for e in doc.examples_for(fn.name)}
     if path and ex.key not in known:
         svc.history(uri).add(path, fn.name, input_text(ex))
-    rid = str(next(_run_ids))
-    _runs[rid] = (uri, ex)
-    while len(_runs) > 500:
-        _runs.popitem(last=False)
-    return rid
+    return svc.select(uri, fn.name, ex)
 
 
 def _expected_for(doc: Document, fn: FunctionInfo, ex: Example) -> Example:

@@ -261,14 +261,14 @@ server = TracecotServer()
 def on_initialize(ls: TracecotServer, params: T.InitializeParams):
     svc = ls.service()
     opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-    svc.settings = Settings.from_json(opts.get("settings"))
-    svc.trusted = opts.get("trusted") is not False    # clients without the option: trusted
     roots = [to_fs_path(f.uri) for f in (params.workspace_folders or []) if f.uri]
     if not roots and params.root_uri:
         roots = [to_fs_path(params.root_uri)]
     elif not roots and params.root_path:
         roots = [params.root_path]
-    svc.set_roots([r for r in roots if r])
+    svc.initialize(Settings.from_json(opts.get("settings")),
+                   opts.get("trusted") is not False,    # clients without the option: trusted
+                   [r for r in roots if r])
 
 
 @server.feature(T.INITIALIZED)

@@ -493,10 +493,10 @@ def test_no_model_prediction_is_asked_for_a_property_read():
     # the model is asked about calls; `Temp.fahrenheit(Temp(20))` is not one
     from types import SimpleNamespace
     from tracecot.server.document import Example
-    from tracecot.server.service import Service
+    from tracecot.server.hover import prediction_text
     me = SimpleNamespace(model=SimpleNamespace(enabled=True, state="loading"))
     read = SimpleNamespace(example=Example("Temp.fahrenheit", "", receiver="Temp(20)",
                                            attribute=True))
     call = SimpleNamespace(example=Example("Temp.kelvin", "", receiver="Temp(20)"))
-    assert Service.prediction_text(me, "u", None, read) is None
-    assert Service.prediction_text(me, "u", None, call) is not None     # "loading…"
+    assert prediction_text(me, "u", None, read) is None
+    assert prediction_text(me, "u", None, call) is not None     # "loading…"
