@@ -15,6 +15,10 @@ Equality (`encoded_equal`) is *type-strict*: 1, 1.0 and True are three different
 tuple is not a list, a subclass is not its base; dict and set order never matters; NaN equals
 NaN (same encoding) and -0.0 differs from 0.0. Values whose encoding was truncated, or is
 opaque, are never reported equal, since equality could not be established.
+
+One module of over 500 lines on purpose: the encoder, its limits, the renderer and the
+equality all read one encoding format through shared private helpers; split, each part would
+import the others' internals.
 """
 
 from __future__ import annotations

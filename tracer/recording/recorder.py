@@ -26,6 +26,9 @@ drops it when the callback cannot even start, e.g. at the recursion limit). Hitt
 is raised, so `except BaseException` in user code cannot swallow it). Every callback catches
 BaseException: an error of ours (MemoryError, RecursionError) never reaches user code and
 never switches tracing off.
+
+One module of over 500 lines on purpose: the trace callbacks, the limits and the watchdog
+share the state of the hot path, which every recorded event goes through.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ os._exit in user code, memory exhaustion) still writes what was recorded so far.
 
 Nothing here runs user code outside the traced call: the exception the function raised is
 described from its class and arguments through the value encoder (its __str__ is not called).
+
+One module of over 500 lines on purpose: it is the whole life of the locked-down child (lock
+down, load, call, report), steps that run in this order and share that one process's state.
 """
 
 from __future__ import annotations

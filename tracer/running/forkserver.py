@@ -17,6 +17,9 @@ the fork and never sent anywhere: a trace that user code writes on the pipe (it 
 descriptor) lacks it, so it is never believed. Anything else on the pipe means user code wrote
 there, and the run is discarded rather than believed. (The secret lives in the child's memory,
 where code that goes looking for it can read it: see README "Sandbox".)
+
+One module of over 500 lines on purpose: forking, the pipe protocol and its MAC check are
+one protocol whose parts must agree exactly; apart, they could drift.
 """
 
 from __future__ import annotations
