@@ -91,6 +91,9 @@ class Analysis:
         self._bodies: dict[int, tuple[int, int]] | None = None
         self.events = trace.events
         self.frames = {f.id: f for f in trace.frames}
+        # The record stops before the run did (a cap, a limit, a failure): what comes after
+        # the last recorded event is unknown, so nothing is inferred from its absence.
+        self.cut = trace.truncated or trace.status == "error"
         self.loops = {lp.line: lp for lp in trace.loops}
         self.frame_units: dict[int, list[Unit]] = {}
         self.calls: list[Call] = []
@@ -212,6 +215,17 @@ class Analysis:
             return False
         return not lp.body_start <= nxt <= lp.body_end
 
+    def _open(self, u: Unit) -> bool:
+        """Is `u` where the record of a cut run stops for its frame? Then what it led to (the
+        next line, a new iteration) is not in the trace: its absence proves nothing."""
+        if not self.cut:
+            return False
+        units = self.frame_units.get(u.frame, [])
+        if u.pos + 1 < len(units):
+            return False
+        call = next((c for c in reversed(self.calls) if c.frame == u.frame), None)
+        return call is None or call.end is None
+
     def _in_body(self, lp, line: int) -> bool:
         return lp.body_start <= line <= lp.body_end
 
@@ -225,7 +239,10 @@ class Analysis:
             starts = self.loop_starts(u)
             if not starts or starts[0][0] != header:
                 if u.line == header:          # the header ran again without an iteration
-                    run.exit = u
+                    if self._open(u):         # ... or the record stops before we know
+                        run.complete = False
+                    else:
+                        run.exit = u
                     i += 1
                 break
             run.numbers.append(starts[0][1])
