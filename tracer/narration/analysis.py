@@ -16,11 +16,12 @@ import ast
 import bisect
 from dataclasses import dataclass, field
 
-from ..schema import (BIND, CALL, LINE, LOOP, MUTATE, PROPAGATE, RAISE, RETURN, YIELD, Event,
-                     Frame, RunRequest, Trace)
+from ..schema import (BIND, CALL, LINE, LOOP, MUTATE, OUTPUT, OUTPUT_CUT_MARK, PROPAGATE, RAISE,
+                      RETURN, YIELD, Event, Frame, RunRequest, Trace)
 from .source_lines import branch_header, indent_of
 
-__all__ = ["Analysis", "analyse", "source_of", "Unit", "Call", "LoopRun", "fn_name",
+__all__ = ["Analysis", "analyse", "source_of", "cut_print", "OUTPUT_CUT_MARK", "Unit", "Call",
+           "LoopRun", "fn_name",
            "event_value", "args_value", "NONE_VALUE"]
 
 
@@ -94,6 +95,7 @@ class Analysis:
         # The record stops before the run did (a cap, a limit, a failure): what comes after
         # the last recorded event is unknown, so nothing is inferred from its absence.
         self.cut = trace.truncated or trace.status == "error"
+        self.cut_print = cut_print(trace)
         self.loops = {lp.line: lp for lp in trace.loops}
         self.frame_units: dict[int, list[Unit]] = {}
         self.calls: list[Call] = []
@@ -346,6 +348,17 @@ class Analysis:
 
 def analyse(trace: Trace, request: RunRequest | None = None) -> Analysis:
     return Analysis(trace, source_of(trace, request))
+
+
+def cut_print(trace: Trace) -> int | None:
+    """Index of the OUTPUT event that the output cap may have cut short (the last one, when
+    the captured output was truncated): its text is a prefix of what was printed."""
+    if not trace.stdout.endswith(OUTPUT_CUT_MARK):
+        return None
+    for i in range(len(trace.events) - 1, -1, -1):
+        if trace.events[i].kind == OUTPUT:
+            return i
+    return None
 
 
 def source_of(trace: Trace, request: RunRequest | None = None) -> str | None:

@@ -31,7 +31,7 @@ from . import guards
 from ..recording import signals
 from ..recording.recorder import Recorder
 from ..recording.settrace import SettraceBackend
-from ..schema import SCHEMA_VERSION
+from ..schema import OUTPUT_CUT_MARK, SCHEMA_VERSION
 from ..recording.export import analyse_names, build_trace, dumps_trace, hottest_line_message
 from ..values import RESULT_LIMITS, encode, exception_message, render, values_equal
 
@@ -190,7 +190,8 @@ class _Run:
         """The trace line (without its newline)."""
         data = dict(self.base)
         data.update(fields)
-        data["stdout"] = "".join(self.stdout) + ("\n[output truncated]" if self.out_truncated else "")
+        data["stdout"] = "".join(self.stdout) + (OUTPUT_CUT_MARK if self.out_truncated
+                                                 else "")
         data["stderr"] = "".join(self.stderr)
         data["wall_ms"] = round((time.perf_counter() - self.t0) * 1000, 3)
         if self.rec is not None:
