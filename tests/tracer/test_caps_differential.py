@@ -9,6 +9,9 @@ Oracle B: an independent counter. The program is rewritten (AST) so that each lo
 own iterations, per run, and `print` keeps what each call printed, in plain Python, and run in
 the sandbox with no cap at all (depth included). Every ✓ loop count must be one of the counts
 of that loop's runs; every ✓ print must be the text of whole print calls in a row.
+The same for `verify_text` (the model's reasoning): the narratives' plain text, plus "The loop
+runs N times." for every N a loop shows in the cut record, checked on the capped trace; a ✓
+must not be wrong on the complete one, nor contradict the independent counts.
 
 A ✓ that either oracle refutes fails the test. User code only ever runs in the sandbox.
 """
@@ -24,8 +27,10 @@ import pytest
 from tracecot.model.data.generate import generate_program
 from tracecot.model.data.inputs import args_source
 from tracecot.tracer import RunRequest
-from tracecot.tracer.narration.narrate import narrate, narrate_backward
+from tracecot.tracer.narration.analysis import LoopRun, analyse
+from tracecot.tracer.narration.narrate import narrate, narrate_backward, to_plain
 from tracecot.tracer.verification.verify import check_against, verify_many
+from tracecot.tracer.verification.verify_text import verify_text
 
 ORACLE_CAPS = dict(max_events=400_000, max_steps=20_000_000, timeout=20.0, memory_mb=2048)
 
@@ -165,6 +170,19 @@ def whole_prints(value: dict, printed: list[str]) -> bool:
     return False
 
 
+def printed_in_a_row(want: str, printed: list[str]) -> bool:
+    """Is `want` what print calls in a row printed (its final newline aside)?"""
+    for i in range(len(printed)):
+        got = ""
+        for piece in printed[i:]:
+            got += piece
+            if got.rstrip("\n") == want:
+                return True
+            if len(got) > len(want) + 1:
+                break
+    return False
+
+
 @dataclass
 class Case:
     source: str
@@ -244,7 +262,58 @@ def false_ticks(case: Case, caps: dict, sandbox) -> tuple[list[str], dict]:
             if c.kind == "prints" and not whole_prints(c.value, printed):
                 bad.append(f"{story.direction}: line {c.line} prints {c.value} ✓, but no "
                            "print calls in a row printed that")
+    bad += text_false_ticks(case, trace, full, stories, runs, printed, stats)
     return bad, stats
+
+
+def seen_counts(trace, req) -> set[int]:
+    """How many iterations each loop run shows in `trace`, complete or not: the numbers a
+    reader of a cut record is tempted to state."""
+    a = analyse(trace, req)
+    out: set[int] = set()
+
+    def walk(nodes):
+        for n in nodes:
+            if isinstance(n, LoopRun):
+                out.add(n.count)
+                for body in n.iterations:
+                    walk(body)
+    for call in a.calls:
+        walk(a.structure(call))
+    return out
+
+
+def text_false_ticks(case, trace, full, stories, runs, printed, stats) -> list[str]:
+    """verify_text (the model's reasoning): the narratives' plain text, and loop counts read
+    off the cut record, checked on the capped trace; a ✓ must hold on the complete one."""
+    call = f"{case.function}({case.args})"
+    every = {n for counts in runs.values() for n in counts}
+    req = RunRequest(function=case.function, args=case.args, source=case.source)
+    guesses = " ".join(f"The loop runs {n} times." for n in sorted(seen_counts(trace, req)))
+    bad = []
+    for story in stories:
+        text = to_plain(story) + " " + guesses
+        mode = "forward" if story.direction == "forward" else "backward"
+        shown = verify_text(case.source, call, text, trace=trace, mode=mode)
+        oracle = verify_text(case.source, call, text, trace=full, mode=mode)
+        for v, o in zip(shown.sentences, oracle.sentences):
+            if v.verdict != "ok":
+                continue
+            stats["ticks"] += 1
+            stats["checked"] += 1
+            if o.verdict == "wrong":
+                bad.append(f"verify_text {mode}: {v.text!r} ✓, but {o.note or o.actual}")
+            for r in v.claims:
+                c = r.claim
+                if r.verdict == "ok" and c.kind == "loop_count" and c.value not in every:
+                    bad.append(f"verify_text {mode}: {v.text!r} ✓, but the loops run "
+                               f"{sorted(every)} times")
+                want = str(c.value)
+                if r.verdict == "ok" and c.kind == "prints" and \
+                        want not in "".join(printed).split("\n") and \
+                        not printed_in_a_row(want, printed):
+                    bad.append(f"verify_text {mode}: {v.text!r} ✓, but never printed")
+    return bad
 
 
 def run_cases(seeds, sandbox) -> dict:
