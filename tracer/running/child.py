@@ -28,6 +28,7 @@ import time
 import types
 
 from . import guards
+from .messages import bracket_problem, syntax_error_message
 from ..recording import signals
 from ..recording.recorder import Recorder
 from ..recording.settrace import SettraceBackend
@@ -369,7 +370,8 @@ def _parse_args(args_src: str, namespace: dict):
     try:
         call = ast.parse(f"__f({args_src})", mode="eval").body
     except SyntaxError as e:
-        raise ValueError(f"could not parse the arguments ({args_src}): {e.msg}") from None
+        why = bracket_problem(args_src) or e.msg
+        raise ValueError(f"could not parse the arguments ({args_src}): {why}") from None
     if not isinstance(call, ast.Call) or call.lineno != call.end_lineno and "\n" not in args_src:
         raise ValueError(f"could not parse the arguments ({args_src})")
 
@@ -437,7 +439,7 @@ def _main(run: _Run, tmpdir: str) -> None:
         run.tree = ast.parse(source, filename)
         code = compile(run.tree, filename, "exec")
     except SyntaxError as e:
-        run.fail("syntax_error", f"syntax error at line {e.lineno}: {e.msg}", e.lineno)
+        run.fail("syntax_error", syntax_error_message(e, req.get("path") or ""), e.lineno)
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)
