@@ -13,7 +13,8 @@ The same for `verify_text` (the model's reasoning): the narratives' plain text, 
 runs N times." for every N a loop shows in the cut record, checked on the capped trace; a ✓
 must not be wrong on the complete one, nor contradict the independent counts.
 
-A ✓ that either oracle refutes fails the test. User code only ever runs in the sandbox.
+A ✓ that either oracle refutes fails the test, and so do line counts of a run that finished
+under its caps that differ from the complete run's (they are kept outside the event budget). User code only ever runs in the sandbox.
 """
 
 from __future__ import annotations
@@ -244,6 +245,8 @@ def false_ticks(case: Case, caps: dict, sandbox) -> tuple[list[str], dict]:
     runs, printed = ast.literal_eval(counted.result["v"])
     runs = dict(runs)
     bad = []
+    if trace.status != "error" and trace.line_counts != full.line_counts:
+        bad.append(f"line counts under the caps {trace.line_counts} != {full.line_counts}")
     for story, verification in zip(stories, shown):
         oracle = check_against(story, full)
         for v, o in zip(verification.verdicts, oracle.verdicts):
