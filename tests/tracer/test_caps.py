@@ -43,7 +43,7 @@ def test_print_cut_by_the_output_cap_is_not_claimed(sandbox):
     assert len(outputs) == 2 and [c.event_index for c in prints] == outputs[:1]
     assert "the output cap was reached" in story.steps[-1].plain + "".join(
         s.plain for s in story.steps)
-    assert all(len(s.text) < 400 for s in story.steps)
+    assert all(len(s.text) < 400 and s.claims for s in story.steps)
     assert "… 880 more characters" in "".join(s.text for s in story.steps)
     assert verify(story, sandbox).verified
 

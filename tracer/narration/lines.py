@@ -124,8 +124,9 @@ class LineSteps:
             elif k == OUTPUT:
                 text = (e.text or "").rstrip("\n")
                 where = "" if (e.stream or "stdout") == "stdout" else " to stderr"
-                if it == self.a.cut_print:     # a prefix of what it printed: no claim
+                if it == self.a.cut_print:     # a prefix of what it printed: the line ran
                     where += " (then the output cap was reached: the rest was not kept)"
+                    claims.append(self.runs(u))
                 else:
                     claims.append(Claim("prints", e.line, e.stream or "stdout",
                                         encode(e.text or ""), it, e.frame))
