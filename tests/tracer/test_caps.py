@@ -45,6 +45,7 @@ def test_print_cut_by_the_output_cap_is_not_claimed(sandbox):
         s.plain for s in story.steps)
     assert all(len(s.text) < 400 and s.claims for s in story.steps)
     assert "… 880 more characters" in "".join(s.text for s in story.steps)
+    assert "later printed output was not kept" in story.conclusion
     assert verify(story, sandbox).verified
 
 
