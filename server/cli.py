@@ -1,6 +1,6 @@
 """`tracecot` command line: a thin layer over the plain Python API.
 
-    tracecot run FILE:FUNC [ARGS]       trace as JSON
+    tracecot run FILE:FUNC [ARGS]       trace as JSON (a summary on a terminal; --json, --out)
     tracecot explain FILE:FUNC [ARGS]   verified narrative (rich text)
     tracecot verify FILE:FUNC [ARGS]    re-check every claim; exit 1 if any fails
     tracecot eval ...                   model evaluation harness (tracecot.model)
@@ -56,20 +56,60 @@ def _sandbox(ns):
 
 def _print_error(trace) -> None:
     err = trace.error
+    kind = err.kind.replace("_", " ")
+    if err.message.startswith(kind):       # says what and where already (a syntax error)
+        print(f"tracecot: {err.message}", file=sys.stderr)
+        return
     where = f" (line {err.line})" if err.line else ""
-    print(f"tracecot: {err.kind.replace('_', ' ')}{where}: {err.message}", file=sys.stderr)
+    print(f"tracecot: {kind}{where}: {err.message}", file=sys.stderr)
 
 
 def cmd_run(ns) -> int:
+    """The trace as JSON on stdout when stdout is a pipe or a file (scripts), or with --json;
+    to FILE with --out; a terminal gets a summary instead (a capped trace is megabytes)."""
     from tracecot.tracer import to_json
     with _sandbox(ns) as sb:
         trace = sb.run(_request(ns))
-    json.dump(to_json(trace), sys.stdout, indent=ns.indent, ensure_ascii=False)
-    sys.stdout.write("\n")
+    data = json.dumps(to_json(trace), indent=ns.indent, ensure_ascii=False) + "\n"
+    if ns.out:
+        with open(ns.out, "w", encoding="utf-8") as fh:
+            fh.write(data)
+    if ns.json or (not ns.out and not sys.stdout.isatty()):
+        sys.stdout.write(data)
+    else:
+        print(run_summary(trace, len(data.encode("utf-8")), ns.out))
     if not trace.ok:
         _print_error(trace)
         return EXIT_RUN_FAILED
     return EXIT_OK
+
+
+def run_summary(trace, size: int, out: str | None) -> str:
+    """A few lines about a run, for a terminal: outcome, what was recorded, where the rest is."""
+    from tracecot.tracer import render
+    if trace.status == "returned":
+        head = f"{trace.call} returned {_cut(render(trace.result), 200)}"
+    elif trace.status == "raised" and trace.exception is not None:
+        ex = trace.exception
+        head = f"{trace.call} raised {ex.type}" + (f": {_cut(ex.message, 200)}" if ex.message
+                                                   else "")
+    else:
+        head = f"{trace.call} did not finish"
+    lines = [head, f"  {trace.steps:,} steps, {len(trace.events):,} events recorded"
+                   + (" (the event cap was reached: later steps ran unrecorded)"
+                      if trace.truncated else "")
+                   + f"; {trace.backend or 'no backend'}, Python {trace.python}"]
+    printed = len(trace.stdout) + len(trace.stderr)
+    if printed:
+        lines.append(f"  printed {printed:,} characters")
+    where = f"written to {out}" if out else "not shown: --json prints it, --out FILE saves it"
+    lines.append(f"  the trace ({size:,} bytes of JSON) is {where}")
+    return "\n".join(lines)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more " \
+        "characters)"
 
 
 def _narrate_and_verify(ns):
@@ -127,9 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("run", help="run a function in the sandbox, print its trace as JSON",
-                       description="Run FUNC from FILE on ARGS in the sandbox; print the trace.")
+                       description="Run FUNC from FILE on ARGS in the sandbox; print the trace "
+                                   "as JSON (to a pipe or a file; a terminal gets a summary).")
     _add_run_options(p)
     p.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
+    p.add_argument("--json", "--full", dest="json", action="store_true",
+                   help="print the trace as JSON even on a terminal (a pipe always gets it)")
+    p.add_argument("--out", metavar="FILE", help="write the trace as JSON to FILE")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("explain", help="verified step-by-step narrative of a run",

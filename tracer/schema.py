@@ -28,6 +28,9 @@ PROPAGATE = "propagate"  # this frame ended because of an exception it did not c
 LOOP = "loop"            # loop iteration `iteration` of the loop whose header is `line` begins
 OUTPUT = "output"        # user code printed `text` on `stream` while running `line`
 
+# Appended to Trace.stdout when the output cap (RunRequest.output_bytes) cut the output.
+OUTPUT_CUT_MARK = "\n[output truncated]"
+
 EVENT_KINDS = (CALL, LINE, BIND, MUTATE, RETURN, YIELD, RAISE, CAUGHT, PROPAGATE, LOOP, OUTPUT)
 
 # Error kinds a run can end with (besides an exception raised by user code, which is not an

@@ -80,6 +80,26 @@ def test_unparsable_arguments(sandbox):
     assert_error(t, "bad_arguments", "could not parse the arguments", "[1, 2")
 
 
+@pytest.mark.parametrize("args, says", [
+    ("[1, 2", "'[' at column 1 is never closed"),            # not "')' does not match '['"
+    ("{'a': [1, 2}", "'}' at column 12 does not close '[' (opened at column 7)"),
+    ("(1, [2", "'[' at column 5 is never closed (nor are 1 before it)"),
+    ("1, 2)", "')' at column 5 closes nothing"),
+])
+def test_unparsable_arguments_say_what_is_wrong_in_what_was_typed(sandbox, args, says):
+    t = run(sandbox, "def f(*xs): return xs", args=args)
+    assert t.error.kind == "bad_arguments"
+    assert t.error.message == f"could not parse the arguments ({args}): {says}"
+
+
+def test_syntax_error_shows_the_line_and_a_caret(sandbox):
+    t = run(sandbox, "def f(n):\n    for i in range(n)\n        pass\n", path="/x/shout.py")
+    assert t.error.kind == "syntax_error" and t.error.line == 2
+    assert t.error.message == ("syntax error at line 2 of /x/shout.py: expected ':'\n"
+                               "    for i in range(n)\n"
+                               "                     ^")
+
+
 def test_arguments_that_fail_to_evaluate(sandbox):
     t = run(sandbox, "def f(x): return x", args="undefined_name + 1")
     assert_error(t, "bad_arguments", "could not evaluate", "NameError")

@@ -16,11 +16,12 @@ import ast
 import bisect
 from dataclasses import dataclass, field
 
-from ..schema import (BIND, CALL, LINE, LOOP, MUTATE, PROPAGATE, RAISE, RETURN, YIELD, Event,
-                     Frame, RunRequest, Trace)
+from ..schema import (BIND, CALL, LINE, LOOP, MUTATE, OUTPUT, OUTPUT_CUT_MARK, PROPAGATE, RAISE,
+                      RETURN, YIELD, Event, Frame, RunRequest, Trace)
 from .source_lines import branch_header, indent_of
 
-__all__ = ["Analysis", "analyse", "source_of", "Unit", "Call", "LoopRun", "fn_name",
+__all__ = ["Analysis", "analyse", "source_of", "cut_print", "OUTPUT_CUT_MARK", "Unit", "Call",
+           "LoopRun", "fn_name",
            "event_value", "args_value", "NONE_VALUE"]
 
 
@@ -91,6 +92,10 @@ class Analysis:
         self._bodies: dict[int, tuple[int, int]] | None = None
         self.events = trace.events
         self.frames = {f.id: f for f in trace.frames}
+        # The record stops before the run did (a cap, a limit, a failure): what comes after
+        # the last recorded event is unknown, so nothing is inferred from its absence.
+        self.cut = trace.truncated or trace.status == "error"
+        self.cut_print = cut_print(trace)
         self.loops = {lp.line: lp for lp in trace.loops}
         self.frame_units: dict[int, list[Unit]] = {}
         self.calls: list[Call] = []
@@ -212,6 +217,17 @@ class Analysis:
             return False
         return not lp.body_start <= nxt <= lp.body_end
 
+    def _open(self, u: Unit) -> bool:
+        """Is `u` where the record of a cut run stops for its frame? Then what it led to (the
+        next line, a new iteration) is not in the trace: its absence proves nothing."""
+        if not self.cut:
+            return False
+        units = self.frame_units.get(u.frame, [])
+        if u.pos + 1 < len(units):
+            return False
+        call = next((c for c in reversed(self.calls) if c.frame == u.frame), None)
+        return call is None or call.end is None
+
     def _in_body(self, lp, line: int) -> bool:
         return lp.body_start <= line <= lp.body_end
 
@@ -225,7 +241,10 @@ class Analysis:
             starts = self.loop_starts(u)
             if not starts or starts[0][0] != header:
                 if u.line == header:          # the header ran again without an iteration
-                    run.exit = u
+                    if self._open(u):         # ... or the record stops before we know
+                        run.complete = False
+                    else:
+                        run.exit = u
                     i += 1
                 break
             run.numbers.append(starts[0][1])
@@ -329,6 +348,17 @@ class Analysis:
 
 def analyse(trace: Trace, request: RunRequest | None = None) -> Analysis:
     return Analysis(trace, source_of(trace, request))
+
+
+def cut_print(trace: Trace) -> int | None:
+    """Index of the OUTPUT event that the output cap may have cut short (the last one, when
+    the captured output was truncated): its text is a prefix of what was printed."""
+    if not trace.stdout.endswith(OUTPUT_CUT_MARK):
+        return None
+    for i in range(len(trace.events) - 1, -1, -1):
+        if trace.events[i].kind == OUTPUT:
+            return i
+    return None
 
 
 def source_of(trace: Trace, request: RunRequest | None = None) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .analysis import Analysis, Call, Unit, analyse, args_value, event_value, fn_name
 from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Narrative, Step,
                         TraceSummary, join_words, outcome_claims, request_for, short, tick)
-from ..schema import BIND, CALL, MUTATE, RAISE, RETURN, RunRequest, Trace
+from ..schema import BIND, CALL, CAUGHT, MUTATE, RAISE, RETURN, RunRequest, Trace
 from .source_lines import code_text, names_read
 from ..values import encode
 
@@ -112,11 +112,19 @@ class _Backward:
                      "trace back.", f"The run did not finish ({msg}).", outcome_claims(t))
             return []
         # Raised: start where the exception was raised (possibly in a nested call).
-        raise_i = None
-        for i in range(len(a.events) - 1, -1, -1):
-            if a.events[i].kind == RAISE:
-                raise_i = i
-                break
+        raise_i = self.final_raise()
+        if t.status == "raised" and raise_i is None:
+            ex = t.exception
+            at = f" at line {ex.line}" if ex is not None and ex.line else ""
+            name = ex.type if ex is not None else "an exception"
+            md = (f"The call raises {tick(name)}{at}, where the trace does not show it "
+                  "(the record stops earlier, or the call that raised it is nested too deep "
+                  "to be recorded), so it cannot be traced back.")
+            pl = f"The call raises {name}{at}; the trace does not show where, so it cannot " \
+                "be traced back."
+            self.add(0, None, md, pl, outcome_claims(t))
+            self.untraceable = True
+            return []
         if t.status == "raised" and raise_i is not None:
             e = a.events[raise_i]
             code = code_text(t.lines.get(e.line))
@@ -127,6 +135,23 @@ class _Backward:
             self.add(0, e.line, md, pl, claims)
             return self.reads(e.frame, e.line, raise_i, 1, self.unit_at(raise_i))
         return []
+
+    def final_raise(self) -> int | None:
+        """Index of the RAISE event of the exception the call ends with, only when the trace
+        proves it: the top call's end is recorded, nothing caught it since, and it is the
+        same type raised at the same line (else it was raised where nothing was recorded)."""
+        t, a = self.t, self.a
+        root, ex = a.root, self.t.exception
+        if root is None or root.end is None or ex is None:
+            return None
+        for i in range(len(a.events) - 1, -1, -1):
+            e = a.events[i]
+            if e.kind == CAUGHT:
+                return None
+            if e.kind == RAISE:
+                same = e.name == ex.type and (ex.line is None or e.line == ex.line)
+                return i if same else None
+        return None
 
     def reads(self, frame: int, line: int, before: int, depth: int, unit: Unit | None
               ) -> list[_Item]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 
 from .analysis import Call, Unit, args_value, event_value, fn_name
-from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Step, args_text, fn_code,
-                        join_words, short, tick)
+from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Step, args_text, excerpt,
+                        fn_code, join_words, short, tick)
 from ..schema import BIND, CAUGHT, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD, Event
 from .source_lines import branch_header, code_text, names_read, parse_line
 from ..values import encode, render
@@ -122,12 +122,16 @@ class LineSteps:
                 md.append(f"changes {tick(e.name)} in place to {tick(short(e.value))}{also}")
                 pl.append(f"{e.name} becomes {short(e.value, VALUE_CHARS_PLAIN)}{also_pl}")
             elif k == OUTPUT:
-                text = e.text or ""
-                claims.append(Claim("prints", e.line, e.stream or "stdout",
-                                    encode(text), it, e.frame))
+                text = (e.text or "").rstrip("\n")
                 where = "" if (e.stream or "stdout") == "stdout" else " to stderr"
-                md.append(f"prints {tick(repr(text.rstrip(chr(10))))}{where}")
-                pl.append(f"it prints {text.rstrip(chr(10))!r}{where}")
+                if it == self.a.cut_print:     # a prefix of what it printed: the line ran
+                    where += " (then the output cap was reached: the rest was not kept)"
+                    claims.append(self.runs(u))
+                else:
+                    claims.append(Claim("prints", e.line, e.stream or "stdout",
+                                        encode(e.text or ""), it, e.frame))
+                md.append(f"prints {tick(excerpt(text, VALUE_CHARS_MD))}{where}")
+                pl.append(f"it prints {excerpt(text, VALUE_CHARS_PLAIN)}{where}")
             elif k == RAISE:
                 claims.append(Claim("raises", e.line, e.name, encode(e.text or ""), it, e.frame))
                 msg = f": {e.text}" if e.text else ""

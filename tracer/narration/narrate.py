@@ -31,7 +31,7 @@ from .loops import LoopSteps
 from .narrative import (VALUE_CHARS_PLAIN, Claim, Narrative, Step, TraceSummary, join_words,
                         outcome_claims, request_for, short, tick)
 from .rendering import to_markdown, to_plain
-from ..schema import RunRequest, Trace
+from ..schema import OUTPUT_CUT_MARK, RunRequest, Trace
 from .source_lines import branch_header, code_text, names_read
 
 __all__ = ["Claim", "Step", "Narrative", "TraceSummary", "narrate", "narrate_backward",
@@ -123,6 +123,9 @@ class _Forward(LoopSteps):
             notes_md.append(f"(The trace stops after {len(t.events)} recorded events; later "
                             "steps ran but were not recorded.)")
             notes_pl.append("(Later steps were not recorded.)")
+        if t.stdout.endswith(OUTPUT_CUT_MARK):
+            notes_md.append("(The output cap was reached: later printed output was not kept.)")
+            notes_pl.append("(Later printed output was not kept.)")
         claims = outcome_claims(t)
         if t.status == "returned":
             md = f"So {tick(t.call)} returns {tick(short(t.result, 400))}."

@@ -31,10 +31,11 @@ import time
 import types
 
 from . import guards
+from .messages import bracket_problem, syntax_error_message
 from ..recording import signals
 from ..recording.recorder import Recorder
 from ..recording.settrace import SettraceBackend
-from ..schema import SCHEMA_VERSION
+from ..schema import OUTPUT_CUT_MARK, SCHEMA_VERSION
 from ..recording.export import analyse_names, build_trace, dumps_trace, hottest_line_message
 from ..values import RESULT_LIMITS, encode, exception_message, render, values_equal
 
@@ -193,7 +194,8 @@ class _Run:
         """The trace line (without its newline)."""
         data = dict(self.base)
         data.update(fields)
-        data["stdout"] = "".join(self.stdout) + ("\n[output truncated]" if self.out_truncated else "")
+        data["stdout"] = "".join(self.stdout) + (OUTPUT_CUT_MARK if self.out_truncated
+                                                 else "")
         data["stderr"] = "".join(self.stderr)
         data["wall_ms"] = round((time.perf_counter() - self.t0) * 1000, 3)
         if self.rec is not None:
@@ -371,7 +373,8 @@ def _parse_args(args_src: str, namespace: dict):
     try:
         call = ast.parse(f"__f({args_src})", mode="eval").body
     except SyntaxError as e:
-        raise ValueError(f"could not parse the arguments ({args_src}): {e.msg}") from None
+        why = bracket_problem(args_src) or e.msg
+        raise ValueError(f"could not parse the arguments ({args_src}): {why}") from None
     if not isinstance(call, ast.Call) or call.lineno != call.end_lineno and "\n" not in args_src:
         raise ValueError(f"could not parse the arguments ({args_src})")
 
@@ -439,7 +442,7 @@ def _main(run: _Run, tmpdir: str) -> None:
         run.tree = ast.parse(source, filename)
         code = compile(run.tree, filename, "exec")
     except SyntaxError as e:
-        run.fail("syntax_error", f"syntax error at line {e.lineno}: {e.msg}", e.lineno)
+        run.fail("syntax_error", syntax_error_message(e, req.get("path") or ""), e.lineno)
     except ValueError as e:     # e.g. null bytes
         run.fail("syntax_error", f"the source cannot be compiled: {e}")
     _lockdown(run, tmpdir)

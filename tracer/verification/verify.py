@@ -14,9 +14,10 @@ their canonical encodings. Free-form text (what a language model writes) is chec
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..narration.analysis import Analysis, LoopRun, analyse, args_value, event_value
+from ..narration.analysis import (OUTPUT_CUT_MARK, Analysis, LoopRun, analyse, args_value,
+                                  event_value)
 from ..narration.narrative import Claim, Narrative, TraceSummary
 from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD,
                      RunRequest, Trace)
@@ -179,6 +180,8 @@ class Facts:
             return self._missing(claim)
         if kind in ("caught", "propagates"):
             return "ok", None, "", idx[k]
+        if kind == "prints" and idx[k] == self.a.cut_print:
+            return "unverifiable", None, "the output cap cut this print short", idx[k]
         ok = _same(claim.value, vals[k])
         return ("ok" if ok else "wrong"), vals[k], "", idx[k]
 
@@ -186,6 +189,8 @@ class Facts:
         t = self.trace
         if t.truncated or t.status == "error":
             return "unverifiable", None, "not in the fresh trace, which stops early", None
+        if claim.kind == "prints" and t.stdout.endswith(OUTPUT_CUT_MARK):
+            return "unverifiable", None, "printed output past the output cap is not kept", None
         return "wrong", None, "this never happens in the fresh run", None
 
 
@@ -249,8 +254,15 @@ def verify(narrative: Narrative, sandbox=None, *, fresh: Trace | None = None) ->
         if sandbox is None:
             from ..running.sandbox import default_sandbox
             sandbox = default_sandbox()
-        fresh = sandbox.run(request)
+        fresh = sandbox.run(fresh_request(request))
     return check_against(narrative, fresh)
+
+
+def fresh_request(request: RunRequest) -> RunRequest:
+    """The request of the verifying run: a larger event budget, so that the fresh record does
+    not stop where the narrated one did (a claim read from where that record stops meets the
+    events that followed). Output and the other caps are the same: the run is the same run."""
+    return replace(request, max_events=2 * request.max_events + 1000)
 
 
 def verify_many(narratives: list[Narrative], sandbox=None) -> list[Verification]:
@@ -264,7 +276,7 @@ def verify_many(narratives: list[Narrative], sandbox=None) -> list[Verification]
         if n.request is not None and id(n.request) not in keys:
             keys[id(n.request)] = len(requests)
             requests.append(n.request)
-    traces = sandbox.run_many(requests) if requests else []
+    traces = sandbox.run_many([fresh_request(r) for r in requests]) if requests else []
     facts: dict[int, Facts] = {}          # one index of each fresh run, for all its narratives
     out = []
     for n in narratives:
