@@ -10,6 +10,7 @@ split, counted or with a case change.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from .mutate import sorted_or
@@ -22,6 +23,7 @@ class Blocks:
     floats: list[float] = field(default_factory=list)
     lists: list[list] = field(default_factory=list)
     dicts: list[dict] = field(default_factory=list)
+    code_strs: list[str] = field(default_factory=list)     # string constants of the code
 
 
 def _add(seq: list, v, limit: int = 60) -> None:
@@ -73,6 +75,7 @@ def from_code(tree: ast.AST, b: Blocks) -> None:
                 _add(b.floats, v)
             elif isinstance(v, str) and len(v) <= 40:
                 _add(b.strs, v)
+                _add(b.code_strs, v, 30)
                 if len(v) > 1:
                     for ch in dict.fromkeys(v):
                         _add(b.strs, ch, 80)
@@ -84,15 +87,28 @@ def blocks(tree: ast.AST, target) -> Blocks:
     from_code(tree, b)
     for v in (0, 1, 2, 3, -1, 5, 10):
         _add(b.ints, v, 80)
-    for v in ("a", "ab", "abc", " ", "", "x", "hello world", "A", "1"):
+    for v in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
         _add(b.strs, v, 100)
     return b
 
 
-def inverses(t) -> list:
-    """Values that the target is a simple transformation of (one argument's worth)."""
+def _camel_split(t: str) -> str:
+    return re.sub(r"(?<=[^\s])(?=[A-Z])", " ", t)
+
+
+def inverses(t, code_strs: list[str] = ()) -> list:
+    """Values that the target is a simple transformation of (one argument's worth);
+    `code_strs`: the code's string constants (what it may have added or replaced)."""
     out: list = [t]
     if isinstance(t, str):
+        for c in [c for c in code_strs if c and c in t][:6]:
+            out.append(t.replace(c, ""))
+            for ch in list(dict.fromkeys(t))[:4] + [" ", "-"]:
+                if ch not in c:
+                    out.append(t.replace(c, ch))
+        spaced = _camel_split(t)
+        if spaced != t:
+            out += [spaced.lower(), spaced]
         out += [t[::-1], t.lower(), t.upper(), t.swapcase(), t.strip(), t.title(),
                 t.capitalize(), t + t, t[1:], t[:-1], " " + t, t + " ", t.replace(" ", ""),
                 list(t), t.split(), t.split(","), " ".join(t), t.replace("-", " ")]
@@ -105,6 +121,9 @@ def inverses(t) -> list:
     elif isinstance(t, bool):
         out += ["", "a", "1", [], [1], 0, 1, "abc", "ABC", "123"]
     elif isinstance(t, int):
+        chars = [c for c in code_strs if len(c) == 1][:3]
+        if 0 < t <= 40:
+            out += [c * t for c in chars]
         out += [str(t), [t], t - 1, t + 1, t * 2, t // 2, -t, "a" * max(0, min(t, 30)),
                 list(range(max(0, min(t, 30)))), [1] * max(0, min(t, 30)), "x" * max(0, min(t, 30))]
     elif isinstance(t, float):
@@ -125,6 +144,15 @@ def inverses(t) -> list:
                     pass
         if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):
             out += [[x for x in seq for _ in range(2)]]
+            chars = [c for c in code_strs if len(c) == 1]
+            if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
+                out += ["".join(c * x for c, x in zip(chars, seq))]   # counted characters
+        if seq and all(isinstance(x, (list, tuple)) and x for x in seq):
+            width = min(len(x) for x in seq)
+            out += [[x[j] for x in seq] for j in range(min(width, 3))]   # one column
+        if all(_hashable(x) for x in seq):
+            out += [dict(zip(seq, seq)), dict(enumerate(seq)),
+                    {f"k{i}": x for i, x in enumerate(seq)}]
     elif isinstance(t, dict):
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]

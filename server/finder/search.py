@@ -150,14 +150,21 @@ def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]
         yield "known", k
     pools = [_pool(p, b, t) for p in params]
     if arity >= 1 and t is not None:
-        for v in blk.inverses(t):
-            for rest in itertools.islice(_diagonal(pools[1:], 60), 60 if arity > 1 else 1):
-                yield "inverse", format_args([v] + rest, {})
-        if arity > 1:   # the target's pieces in other positions too
-            for i in range(1, arity):
-                for v in blk.inverses(t)[:6]:
-                    for rest in itertools.islice(_diagonal(pools[:i] + pools[i + 1:], 20), 20):
-                        yield "inverse", format_args(rest[:i] + [v] + rest[i:], {})
+        inv = blk.inverses(t, b.code_strs)
+        if arity in (2, 3) and isinstance(t, (list, tuple)):
+            # the output is the input with one element inserted: (rest, index, element)
+            seq = list(t)
+            for j in range(min(len(seq), 12)):
+                rest = seq[:j] + seq[j + 1:]
+                shapes = ([[rest, j, seq[j]], [rest, seq[j], j]] if arity == 3
+                          else [[rest, seq[j]], [rest, j]])
+                for shape in shapes:
+                    yield "inverse", format_args(shape, {})
+        yield from (("inverse", format_args(c, {}))
+                    for c in _diagonal([inv] + pools[1:], 4000))
+        for i in range(1, arity):     # the target's pieces in other positions too
+            yield from (("inverse", format_args(c, {}))
+                        for c in _diagonal(pools[:i] + [inv[:8]] + pools[i + 1:], 300))
     for combo in _diagonal(pools, 20_000):
         yield "typed", format_args(combo, {})
 
@@ -167,7 +174,8 @@ def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]
 async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                known: list[str] | None = None, want: int = 3, max_runs: int = 10_000,
                progress: Progress | None = None, model=None, solvers: bool = True,
-               linger: float = 0.3, batch: int = 120, parallel: int = 2) -> FindResult:
+               linger: float = 0.3, batch: int = 120, parallel: int = 2,
+               solver_after: float = 0.25) -> FindResult:
     """Inputs that make `problem.function` return `problem.target`, proven in the sandbox.
 
     Budget-bounded in seconds and in sandbox runs; cancelling the awaiting task cancels the
@@ -246,6 +254,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                         heapq.heappush(frontier, (-score, next(tie), c))
 
     pending: dict[asyncio.Task, list[str]] = {}
+    solver_task: asyncio.Future | None = None
     leftover: list[str] = []
     size = max(8, batch // 3)      # the first batch small: an answer is often among them
     try:
@@ -266,11 +275,24 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                 pending[task] = cands
                 res.runs += 1
                 size = batch
-            if not pending:
-                res.exhausted = True
+            now = time.monotonic()
+            if solver_task is None and solvers and not hits and params and \
+                    now - start > solver_after * budget and deadline - now > 0.5:
+                from .solvers import solve
+                solver_task = asyncio.ensure_future(solve(problem, params, deadline - now))
+            if not pending and (solver_task is None or solver_task.done()):
+                res.exhausted = solver_task is None or not solvers
                 break
-            done, _ = await asyncio.wait(pending, timeout=max(0.01, deadline - time.monotonic()),
+            waiting = set(pending) | ({solver_task} if solver_task is not None
+                                      and not solver_task.done() else set())
+            done, _ = await asyncio.wait(waiting, timeout=max(0.01, deadline - time.monotonic()),
                                          return_when=asyncio.FIRST_COMPLETED)
+            if solver_task is not None and solver_task in done:
+                done.discard(solver_task)
+                proposals = [] if solver_task.exception() else solver_task.result()
+                for a in proposals:
+                    stage_of.setdefault(a, "solver")
+                leftover = proposals + leftover
             for task in done:
                 cands = pending.pop(task)
                 try:
@@ -284,14 +306,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
         for task in pending:
             task.cancel()
         pending.clear()
-        if not hits and solvers and deadline - time.monotonic() > 0.3 and \
-                res.runs < max_runs:
-            from .solvers import solve
-            for args in await solve(problem, params, deadline - time.monotonic()):
-                stage_of.setdefault(args, "solver")
-                outs = await run_batch(run, problem, [args], timeout=1.0)
-                res.runs += 1
-                absorb(outs)
+        if solver_task is not None:
+            solver_task.cancel()
+            await asyncio.gather(solver_task, return_exceptions=True)
         if hits:
             shrunk = await _shrink(run, problem, list(hits), stage_of, res,
                                    start + max(budget, 0.2) + 1.0)
@@ -309,6 +326,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
         res.cancelled = True
         for task in pending:
             task.cancel()
+        if solver_task is not None:
+            solver_task.cancel()
         raise
     finally:
         res.elapsed = time.monotonic() - start

@@ -72,10 +72,14 @@ async def run_solver(solver: str, source: str, function: str, target: str,
         out, _ = await asyncio.wait_for(
             proc.communicate(_request(solver, source, function, target, types, budget)),
             timeout=budget + 0.5)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except asyncio.TimeoutError:
         proc.kill()
         await proc.wait()
         return []
+    except asyncio.CancelledError:
+        proc.kill()
+        await proc.wait()       # reaped before the loop goes
+        raise
     return _answer(out)
 
 

@@ -30,6 +30,12 @@ DICT_METHODS = {"items", "keys", "values", "get", "update", "setdefault", "popit
 SET_METHODS = {"add", "discard", "union", "intersection", "difference", "issubset",
                "issuperset", "symmetric_difference"}
 SEQ_METHODS = {"count", "index"}
+# kinds of the arguments of str methods, by position: s str, i int
+_STR_ARGS = {"split": "si", "rsplit": "si", "replace": "ssi", "center": "is", "ljust": "is",
+             "rjust": "is", "zfill": "i", "expandtabs": "i", "startswith": "sii",
+             "endswith": "sii", "find": "sii", "rfind": "sii", "index": "sii", "rindex": "sii",
+             "count": "sii", "strip": "s", "lstrip": "s", "rstrip": "s", "partition": "s",
+             "rpartition": "s", "removeprefix": "s", "removesuffix": "s", "splitlines": "i"}
 _HINTS = {"str": "str", "int": "int", "float": "float", "bool": "bool", "list": "list",
           "List": "list", "dict": "dict", "Dict": "dict", "tuple": "tuple", "Tuple": "tuple",
           "set": "set", "Set": "set", "None": "none", "Sequence": "list", "Iterable": "list",
@@ -163,12 +169,11 @@ class _Evidence(ast.NodeVisitor):
                     pass
             # s.replace(x, ...), s.split(x), s.count(x), s.startswith(x): x is a str
             if f.attr in STR_METHODS and f.attr != "join":
-                for a in node.args:
+                kinds = _STR_ARGS.get(f.attr, "sss")
+                for a, k in zip(node.args, kinds):
                     n2 = self._name(a)
                     if n2:
-                        self.add(n2, "str" if f.attr not in ("center", "ljust", "rjust",
-                                                              "zfill", "expandtabs") else "int",
-                                 1.5)
+                        self.add(n2, "str" if k == "s" else "int", 1.5)
             if f.attr in ("insert", "pop") and node.args:
                 n2 = self._name(node.args[0])
                 if n2:
@@ -217,6 +222,10 @@ class _Evidence(ast.NodeVisitor):
             if isinstance(s, ast.Slice):
                 self.add(n, "str", 1)
                 self.add(n, "list", 1)
+                for bound in (s.lower, s.upper, s.step):
+                    b = self._name(bound)
+                    if b:
+                        self.add(b, "int", 3)
             elif k == "str":
                 self.add(n, "dict", 4)
             elif k == "int" or isinstance(s, ast.UnaryOp):
