@@ -3,6 +3,7 @@
     tracecot run FILE:FUNC [ARGS]       trace as JSON (a summary on a terminal; --json, --out)
     tracecot explain FILE:FUNC [ARGS]   verified narrative (rich text)
     tracecot verify FILE:FUNC [ARGS]    re-check every claim; exit 1 if any fails
+    tracecot find-input FILE:FUNC OUTPUT  inputs that make FUNC return OUTPUT, proven by runs
     tracecot eval ...                   model evaluation harness (tracecot.model)
     tracecot data build ...             verified training data (tracecot.model.data)
     tracecot serve [--tcp]              language server (tracecot.server)
@@ -160,6 +161,16 @@ def cmd_verify(ns) -> int:
     return EXIT_OK if verification.verified else EXIT_UNVERIFIED
 
 
+def cmd_find_input(ns) -> int:
+    from tracecot.server.finder import report
+    with _sandbox(ns) as sb:
+        code, text = report.find_input_cli(ns.target[0], ns.target[1], ns.output, ns.budget,
+                                           sb, as_json=ns.json, model=ns.model)
+    print(text, file=sys.stdout if code in (EXIT_OK, EXIT_UNVERIFIED) or ns.json
+          else sys.stderr)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tracecot", description="Verified explanations of what Python code does.")
@@ -190,6 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p)
     p.add_argument("--backward", action="store_true", help="verify the backward narrative")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("find-input", help="find inputs that make a function return OUTPUT",
+                       description="Search for arguments that make FUNC return OUTPUT; every "
+                                   "answer is proven by a sandboxed run. Exit 0 when found, "
+                                   "1 when none was found within the budget, 2 for bad "
+                                   "usage, 3 when the function fails on every candidate.")
+    p.add_argument("target", type=_target, metavar="FILE:FUNC")
+    p.add_argument("output", metavar="OUTPUT", help="the wanted result as Python source")
+    p.add_argument("--budget", type=float, default=5.0, help="seconds (default 5)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object; its `inputs` lists argument lists, simplest first")
+    p.add_argument("--model", action="store_true",
+                   help="let the local model propose inputs too (off by default)")
+    p.add_argument("--python", default=None, help="interpreter that runs the code")
+    p.set_defaults(func=cmd_find_input)
 
     p = sub.add_parser("eval", help="evaluate a model on CruxEval / HumanEval", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

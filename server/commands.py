@@ -292,8 +292,10 @@ async def find_input(svc: Service, a, progress) -> dict:
     if svc.model.state == "ready" and not fn.is_method:
         model_task = asyncio.ensure_future(svc.model.predict_inputs(doc.runnable, fn.name, target))
     try:
-        arity = fn.required or (1 if fn.params else 0)
-        result = await finder.search(run, known, target, arity, budget, progress=report)
+        problem = finder.Problem(doc.runnable, fn.name, target, path=svc.to_path(uri),
+                                 callee=f"{receiver}.{fn.def_name}" if receiver else None)
+        result = await finder.find(problem, lambda req: svc.runner.run(req, cache=False),
+                                   budget, known=known, progress=report)
         found = list(result.found)
         if model_task is not None:
             found += await _model_inputs(model_task, run, found, budget)

@@ -1,4 +1,4 @@
-"""Search for arguments that make a function return a target value, proven by execution.
+"""Mutation search (the first finder; its value helpers serve the new stages too).
 
 Model-free: start from the inputs we know (doctests, asserts, tests, earlier runs) and values
 derived from the target, then mutate them (integers up and down, list elements removed,
@@ -32,6 +32,7 @@ _FILLERS = [0, 1, -1, 2, 3, 10, "", "a", "ab", "abc", [], [1], [1, 2, 3], [3, 1,
 class Found:
     args: str
     result: str
+    stage: str = "search"         # how it was found: known, inverse, typed, search, solver, model
 
 
 @dataclass

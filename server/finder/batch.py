@@ -1,0 +1,156 @@
+"""Many candidate inputs in one sandboxed run: a probe driver appended to the user's module.
+
+One sandbox run (a fork, ~20 ms here) per candidate caps a 2 s search at about a hundred
+candidates. So the finder sends a batch: the user's source with a small driver function
+appended, called in the sandbox like any other function (traced, step- and time-capped,
+locked down). The driver calls the target once per candidate, compares the result with the
+target by `==` (as an assert would), and writes one line per candidate to stdout. A candidate
+that hangs or crashes the process ends the run: the lines written before it are kept, that
+candidate is marked `hang`, and the rest go in the next batch. Nothing runs in our process.
+
+Answers found this way are proven again by a plain single run (see search.verify).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from tracecot.tracer.schema import RunRequest, Trace
+
+DRIVER = "__tracecot_probe__"
+_MARK = "\x00TC"
+_REPR_LIMIT = 300
+
+# Appended after the user's code. Reads the target once, silences user output (so that it
+# cannot forge result lines), and reports "index, kind, equal, repr" per candidate.
+_DRIVER_SRC = '''
+
+def __tracecot_probe__(callee_src, cands, target_src):
+    import sys
+    real = sys.stdout
+
+    class Quiet:
+        def write(self, s):
+            return len(s)
+
+        def flush(self):
+            pass
+    quiet = Quiet()
+    g = globals()
+    target = eval(target_src, g)
+    for i, c in enumerate(cands):
+        sys.stdout = sys.stderr = quiet
+        kind = "r"
+        try:
+            r = eval(callee_src + "(" + c + ")", g)
+        except RecursionError:
+            kind, r = "x", "RecursionError"
+        except Exception as e:
+            kind, r = "x", type(e).__name__
+        eq = 0
+        text = r
+        if kind == "r":
+            try:
+                eq = 1 if bool(r == target) else 0
+            except Exception:
+                eq = 0
+            try:
+                text = repr(r)
+            except Exception:
+                text = "<repr failed>"
+            if not eq and text == repr(target):
+                eq = 2
+        sys.stdout = real
+        real.write("%s%d\\t%s\\t%d\\t%s\\n" % ("\\x00TC", i, kind,
+                                              eq, text[:300].replace("\\n", "\\\\n")))
+    return len(cands)
+'''
+
+
+@dataclass
+class Outcome:
+    """What one candidate did: kind "r" (returned), "x" (raised), "hang" (ended the run:
+    timeout, step cap, memory, exit), "bad" (the batch could not run it)."""
+    args: str
+    kind: str
+    equal: bool = False
+    lookalike: bool = False     # repr equal to the target's but `==` False
+    text: str = ""              # repr of the result, or the exception's type name
+
+
+RunRequestFn = Callable[[RunRequest], Awaitable[Trace]]
+
+
+@dataclass
+class Problem:
+    """What the finder is given: code, the function (or a call prefix on an instance), the
+    target output as Python source. Nothing else: no recorded input."""
+    source: str
+    function: str
+    target: str
+    path: str | None = None
+    callee: str | None = None     # call prefix when not the plain function, e.g. "C(1).m"
+
+
+def batch_request(problem: Problem, cands: list[str], timeout: float,
+                  max_steps: int) -> RunRequest:
+    callee = problem.callee or problem.function
+    return RunRequest(function=DRIVER, args=f"{callee!r}, {cands!r}, {problem.target!r}",
+                      source=problem.source.rstrip() + "\n" + _DRIVER_SRC, path=problem.path,
+                      timeout=timeout, max_steps=max_steps, max_events=1,
+                      output_bytes=(_REPR_LIMIT + 40) * len(cands) + 4096)
+
+
+def parse_lines(stdout: str, cands: list[str]) -> dict[int, Outcome]:
+    out: dict[int, Outcome] = {}
+    for line in stdout.split("\n"):
+        if not line.startswith(_MARK):
+            continue
+        parts = line[len(_MARK):].split("\t", 3)
+        if len(parts) != 4 or not parts[0].isdigit():
+            continue
+        i = int(parts[0])
+        if 0 <= i < len(cands) and i not in out:
+            out[i] = Outcome(cands[i], parts[1], parts[2] == "1", parts[2] == "2", parts[3])
+    return out
+
+
+async def run_batch(run: RunRequestFn, problem: Problem, cands: list[str],
+                    timeout: float = 1.0, max_steps: int = 400_000) -> list[Outcome]:
+    """Outcomes of a prefix of `cands` (at least one when anything ran): the candidate that
+    ended the run is `hang`; those after it are left out, for the caller to send again."""
+    if not cands:
+        return []
+    trace = await run(batch_request(problem, cands, timeout, max_steps))
+    got = parse_lines(trace.stdout or "", cands)
+    if trace.status == "returned" and len(got) == len(cands):
+        return [got[i] for i in range(len(cands))]
+    if trace.status == "error" and trace.error is not None and \
+            trace.error.kind in ("syntax_error", "load_error", "function_not_found",
+                                 "bad_arguments", "arity", "sandbox_error", "cancelled"):
+        if not got:
+            return [Outcome(c, "bad", text=trace.error.message) for c in cands]
+    if trace.status == "raised" and not got:      # the target's source itself failed
+        return [Outcome(c, "bad", text="the target could not be evaluated") for c in cands]
+    n = 0
+    while n in got:
+        n += 1
+    out = [got[i] for i in range(n)]
+    if n < len(cands):
+        out.append(Outcome(cands[n], "hang", text=trace.error.kind if trace.error else "?"))
+    return out
+
+
+def sandbox_runner(sandbox) -> RunRequestFn:
+    """An async run function over a tracecot Sandbox (CLI, benchmark): cancelling the
+    awaiting task cancels the sandbox run."""
+    async def run(req: RunRequest) -> Trace:
+        fut = sandbox.submit(req)
+        try:
+            return await asyncio.wrap_future(fut)
+        except asyncio.CancelledError:
+            sandbox.cancel(fut)
+            raise
+    return run

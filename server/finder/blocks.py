@@ -1,0 +1,167 @@
+"""Building blocks for candidate inputs, and inverse guesses from the target.
+
+Blocks come from the code (its constants, literals, the arguments of method calls) and from
+the target output (its elements, substrings, keys, lengths): the input of a CruxEval-style
+function is usually made of pieces that show in one or the other. Inverse guesses undo the
+common transformations: the output is often the input reversed, sorted, sliced, joined,
+split, counted or with a case change.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from .mutate import sorted_or
+
+
+@dataclass
+class Blocks:
+    ints: list[int] = field(default_factory=list)
+    strs: list[str] = field(default_factory=list)
+    floats: list[float] = field(default_factory=list)
+    lists: list[list] = field(default_factory=list)
+    dicts: list[dict] = field(default_factory=list)
+    code_strs: list[str] = field(default_factory=list)     # string constants of the code
+
+
+def _add(seq: list, v, limit: int = 60) -> None:
+    if v not in seq and len(seq) < limit:
+        seq.append(v)
+
+
+def _walk_value(v, b: Blocks, depth: int = 0) -> None:
+    """Elements of the target (and of its elements), breadth first."""
+    if depth > 3:
+        return
+    if isinstance(v, bool):
+        return
+    if isinstance(v, int):
+        _add(b.ints, v)
+    elif isinstance(v, float):
+        _add(b.floats, v)
+    elif isinstance(v, str):
+        _add(b.strs, v)
+        if 1 < len(v) <= 40:
+            for part in v.split():
+                _add(b.strs, part)
+            for ch in dict.fromkeys(v):
+                _add(b.strs, ch)
+    elif isinstance(v, (list, tuple, set, frozenset)):
+        items = list(v)[:30]
+        _add(b.lists, list(items))
+        _add(b.ints, len(items))
+        for x in items:
+            _walk_value(x, b, depth + 1)
+    elif isinstance(v, dict):
+        _add(b.dicts, dict(v))
+        _add(b.ints, len(v))
+        for k, x in list(v.items())[:30]:
+            _walk_value(k, b, depth + 1)
+            _walk_value(x, b, depth + 1)
+
+
+def from_code(tree: ast.AST, b: Blocks) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool) or v is None:
+                continue
+            if isinstance(v, int):
+                for w in (v, v + 1, v - 1):
+                    _add(b.ints, w)
+            elif isinstance(v, float):
+                _add(b.floats, v)
+            elif isinstance(v, str) and len(v) <= 40:
+                _add(b.strs, v)
+                _add(b.code_strs, v, 30)
+                if len(v) > 1:
+                    for ch in dict.fromkeys(v):
+                        _add(b.strs, ch, 80)
+
+
+def blocks(tree: ast.AST, target) -> Blocks:
+    b = Blocks()
+    _walk_value(target, b)
+    from_code(tree, b)
+    for v in (0, 1, 2, 3, -1, 5, 10):
+        _add(b.ints, v, 80)
+    for v in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
+        _add(b.strs, v, 100)
+    return b
+
+
+def _camel_split(t: str) -> str:
+    return re.sub(r"(?<=[^\s])(?=[A-Z])", " ", t)
+
+
+def inverses(t, code_strs: list[str] = ()) -> list:
+    """Values that the target is a simple transformation of (one argument's worth);
+    `code_strs`: the code's string constants (what it may have added or replaced)."""
+    out: list = [t]
+    if isinstance(t, str):
+        for c in [c for c in code_strs if c and c in t][:6]:
+            out.append(t.replace(c, ""))
+            for ch in list(dict.fromkeys(t))[:4] + [" ", "-"]:
+                if ch not in c:
+                    out.append(t.replace(c, ch))
+        spaced = _camel_split(t)
+        if spaced != t:
+            out += [spaced.lower(), spaced]
+        out += [t[::-1], t.lower(), t.upper(), t.swapcase(), t.strip(), t.title(),
+                t.capitalize(), t + t, t[1:], t[:-1], " " + t, t + " ", t.replace(" ", ""),
+                list(t), t.split(), t.split(","), " ".join(t), t.replace("-", " ")]
+        if t.isdigit():
+            out += [int(t)]
+        try:
+            out.append(float(t))
+        except ValueError:
+            pass
+    elif isinstance(t, bool):
+        out += ["", "a", "1", [], [1], 0, 1, "abc", "ABC", "123"]
+    elif isinstance(t, int):
+        chars = [c for c in code_strs if len(c) == 1][:3]
+        if 0 < t <= 40:
+            out += [c * t for c in chars]
+        out += [str(t), [t], t - 1, t + 1, t * 2, t // 2, -t, "a" * max(0, min(t, 30)),
+                list(range(max(0, min(t, 30)))), [1] * max(0, min(t, 30)), "x" * max(0, min(t, 30))]
+    elif isinstance(t, float):
+        out += [int(t), str(t), [t]]
+    elif isinstance(t, (list, tuple)):
+        seq = list(t)
+        out += [seq, seq[::-1], sorted_or(seq), sorted_or(seq)[::-1], seq[:-1], seq[1:],
+                seq + seq, tuple(seq)]
+        if all(isinstance(x, str) for x in seq):
+            out += ["".join(seq), " ".join(seq), ",".join(seq), "".join(seq)[::-1]]
+        if all(isinstance(x, (list, tuple)) for x in seq):
+            flat = [y for x in seq for y in x]
+            out += [flat]
+            if all(len(x) == 2 for x in seq):
+                try:
+                    out += [dict(seq)]
+                except TypeError:
+                    pass
+        if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):
+            out += [[x for x in seq for _ in range(2)]]
+            chars = [c for c in code_strs if len(c) == 1]
+            if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
+                out += ["".join(c * x for c, x in zip(chars, seq))]   # counted characters
+        if seq and all(isinstance(x, (list, tuple)) and x for x in seq):
+            width = min(len(x) for x in seq)
+            out += [[x[j] for x in seq] for j in range(min(width, 3))]   # one column
+        if all(_hashable(x) for x in seq):
+            out += [dict(zip(seq, seq)), dict(enumerate(seq)),
+                    {f"k{i}": x for i, x in enumerate(seq)}]
+    elif isinstance(t, dict):
+        out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
+                                                              if _hashable(v)}]
+    return out
+
+
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False

@@ -1,0 +1,118 @@
+"""Stage "solver": CrossHair (symbolic execution) and Hypothesis (generation with shrinking).
+
+Both libraries must call the user's function, so neither runs in the server (or CLI)
+process: each runs in its own short-lived child, `python -m
+tracecot.server.finder.solver_worker`, which locks itself down with the tracer's sandbox
+layers (tracecot.tracer.running.guards: rlimits, seccomp, Landlock, audit hook) after
+importing the library and before loading the user's code; the parent only reads JSON from
+its stdout and kills it at the deadline (or when the search is cancelled). What a solver
+proposes is then run in the ordinary sandbox like any other candidate, so an answer is
+proven the same way whichever stage found it.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from .types import Param, kind_of_value
+
+SOLVERS = ("hypothesis", "crosshair")
+
+
+def descriptor(p: Param) -> dict:
+    return {"kind": p.kinds[0] if p.kinds else "int", "elem": p.elem, "key": p.key,
+            "value": p.value}
+
+
+def descriptor_of_value(v) -> dict:
+    """Types read off a value (the benchmark's peers get them from the recorded input)."""
+    d = {"kind": kind_of_value(v) or "int", "elem": None, "key": None, "value": None}
+    if isinstance(v, (list, tuple, set)) and v:
+        d["elem"] = kind_of_value(next(iter(v)))
+    if isinstance(v, dict) and v:
+        k, x = next(iter(v.items()))
+        d["key"], d["value"] = kind_of_value(k), kind_of_value(x)
+    return d
+
+
+def _request(solver: str, source: str, function: str, target: str, types: list[dict],
+             budget: float) -> bytes:
+    return json.dumps({"solver": solver, "source": source, "function": function,
+                       "target": target, "types": types, "budget": budget}).encode()
+
+
+def _argv() -> list[str]:
+    return [sys.executable, "-m", "tracecot.server.finder.solver_worker"]
+
+
+def _env() -> dict:
+    return dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+
+
+def _answer(out: bytes) -> list[str]:
+    try:
+        got = json.loads(out.decode() or "{}").get("inputs") or []
+    except (ValueError, UnicodeDecodeError):
+        return []
+    return [a for a in got if isinstance(a, str)]
+
+
+async def run_solver(solver: str, source: str, function: str, target: str,
+                     types: list[dict], budget: float) -> list[str]:
+    """Argument sources the solver proposes within `budget` seconds (killed after)."""
+    proc = await asyncio.create_subprocess_exec(
+        *_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, env=_env(), start_new_session=True)
+    try:
+        out, _ = await asyncio.wait_for(
+            proc.communicate(_request(solver, source, function, target, types, budget)),
+            timeout=budget + 0.5)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return []
+    except asyncio.CancelledError:
+        proc.kill()
+        await proc.wait()       # reaped before the loop goes
+        raise
+    return _answer(out)
+
+
+async def solve(problem, params: list[Param], budget: float) -> list[str]:
+    """Both solvers at once on the inferred types; every proposal, to be run and proven."""
+    if not params or budget < 0.3:
+        return []
+    types = [descriptor(p) for p in params]
+    which = SOLVERS if budget > 1.0 else SOLVERS[:1]
+    runs = [run_solver(s, problem.source, problem.function, problem.target, types,
+                       budget - 0.2) for s in which]
+    out: list[str] = []
+    for got in await asyncio.gather(*runs, return_exceptions=True):
+        if isinstance(got, list):
+            out += got
+    return list(dict.fromkeys(out))
+
+
+def peer(solver: str, code: str, function: str, output: str, input_src: str,
+         budget: float) -> str | None:
+    """A solver alone (benchmark peers), given the types of the recorded input."""
+    try:
+        vals = [ast.literal_eval(a) for a in ast.parse(f"f({input_src})",
+                                                        mode="eval").body.args]
+    except (SyntaxError, ValueError):
+        return None
+    types = [descriptor_of_value(v) for v in vals]
+    try:
+        done = subprocess.run(_argv(), input=_request(solver, code, function, output, types,
+                                                      budget),
+                              capture_output=True, timeout=budget + 0.5, env=_env(),
+                              start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return None
+    got = _answer(done.stdout)
+    return got[0] if got else None
