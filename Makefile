@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 EXAMPLE ?= examples/histogram.py:histogram
 EXAMPLE_ARGS ?= [1, 1, 3, 1, 2]
 
-.PHONY: setup run test test-python test-client test-fast e2e clean
+.PHONY: setup run test lint test-python test-client test-fast e2e clean
 
 setup: $(VENV)/.setup-done
 
@@ -27,6 +27,16 @@ test: test-python test-client
 
 test-python: setup
 	$(PY) -m pytest -q
+
+# ruff (rules in pyproject.toml), then mypy over the three packages. The editable install maps
+# tracer/ model/ server/ onto tracecot.* through an import hook mypy cannot follow, so mypy reads
+# a tree of links laid out as the installed package (build/typecheck/tracecot/...).
+TYPECHECK := build/typecheck
+lint: setup
+	$(VENV)/bin/ruff check .
+	mkdir -p $(TYPECHECK)/tracecot
+	for p in tracer model server; do ln -sfn ../../../$$p $(TYPECHECK)/tracecot/$$p; done
+	$(VENV)/bin/mypy -p tracecot
 
 # The VS Code extension: lint, type-check, unit tests (mocked vscode), bundle, .vsix.
 test-client:
