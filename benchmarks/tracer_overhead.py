@@ -344,7 +344,7 @@ def bench_task(task, workdir: Path, repeat: int, pysnooper, snoop) -> dict:
                        ("snoop", lambda out: snoop.Config(out=out, color=False).snoop(fn))):
         try:
             traced = wrap(_Null())
-            row[name], got = _best_of(lambda a, k: _outcome(traced, a, k), maker, repeat)
+            row[name], got = _best_of(lambda a, k, t=traced: _outcome(t, a, k), maker, repeat)
             row[f"{name}_ok"] = got[0] == expected[0] and _same(got[1], expected[1])
         except Exception as e:   # noqa: BLE001 - the tool itself failed
             row[f"{name}_ok"], row[f"{name}_error"] = False, f"{type(e).__name__}: {e}"

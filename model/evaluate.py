@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -209,7 +208,7 @@ def _run_chunk(cfg: EvalConfig, predictor, part: list[dict]) -> list[dict]:
     else:
         raise SystemExit(f"error: unknown --task {cfg.task!r}")
     return [{"id": t["id"], "n": len(ps), "passed": sum(p.verified for p in ps),
-             "samples": [_sample_record(p) for p in ps]} for t, ps in zip(part, preds)]
+             "samples": [_sample_record(p) for p in ps]} for t, ps in zip(part, preds, strict=True)]
 
 
 def _chart(out: Path, report: dict) -> None:

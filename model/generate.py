@@ -94,7 +94,7 @@ class Engine:
         for start in range(0, len(order), per_batch):
             idx = order[start:start + per_batch]
             gens = self.generate([prompts[i] for i in idx], cfg, samples, cancel, prefix_hint)
-            for i, g in zip(idx, gens):
+            for i, g in zip(idx, gens, strict=True):
                 out[i] = g
             if on_batch:
                 on_batch(idx, gens)

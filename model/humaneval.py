@@ -35,14 +35,14 @@ def run_humaneval_chunk(predictor, part: list[dict], samples: int = 1,
     cfg = predictor._gen_config(specs[0], samples, temperature, max_new_tokens, seed)
     gens = predictor._generate(specs, cfg, samples, None)
     reqs = []
-    for t, glist in zip(part, gens):
+    for t, glist in zip(part, gens, strict=True):
         for g in glist:
             reqs.append(RunRequest(function=CHECK_FN, args="", timeout=predictor.timeout,
                                    source=program(t, strip_stop(g.text, cfg.stop)),
                                    max_events=2_000))
     traces = predictor.sandbox.run_many(reqs)
     out, at = [], 0
-    for t, glist in zip(part, gens):
+    for t, glist in zip(part, gens, strict=True):
         samples_out = []
         for g in glist:
             tr = traces[at]

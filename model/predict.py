@@ -260,7 +260,7 @@ class Predictor:
         t0 = time.perf_counter()
         preds: list[list[Prediction]] = []
         reqs, where = [], []
-        for i, (task, spec, glist) in enumerate(zip(tasks, specs, gens)):
+        for i, (task, spec, glist) in enumerate(zip(tasks, specs, gens, strict=True)):
             row = []
             for j, g in enumerate(glist):
                 p, req = make(task, spec.prefill + g.text, g)
@@ -271,7 +271,7 @@ class Predictor:
             preds.append(row)
         traces = self._run_sandbox(reqs, preds) if reqs else []
         self._add_verify_time(preds, time.perf_counter() - t0)
-        return preds, list(zip(where, traces))
+        return preds, list(zip(where, traces, strict=True))
 
     def _run_sandbox(self, reqs: list, preds: list[list[Prediction]]) -> list:
         """Run the checks; if the sandbox itself fails, every prediction says so (unverified)."""

@@ -157,7 +157,7 @@ class _Server:
             for rid in ids:
                 self.reply(rid, error=(kind, msg))
             return
-        for rid, res in zip(ids, results):
+        for rid, res in zip(ids, results, strict=True):
             if rid in self.cancelled:
                 self.reply(rid, error=("Cancelled", "cancelled while running"))
             else:

@@ -91,7 +91,7 @@ async def diagnostics(st: State, uri: str) -> list[Diag]:
     runs = await asyncio.gather(*(run_example(st, uri, doc, e) for e in exs))
     out = []
     lines = doc.text.splitlines()
-    for e, run in zip(exs, runs):
+    for e, run in zip(exs, runs, strict=True):
         msg = present.mismatch_message(e.call, run.trace, e.expected, e.raises)
         if msg is None:
             continue

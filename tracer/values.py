@@ -480,7 +480,7 @@ def _attrs(obj, dict_desc, slots, lim: Limits, depth: int, inner: tuple) -> tupl
     if dict_desc is not None:
         try:
             d = dict_desc[0].__get__(obj, dict_desc[1])
-        except Exception:
+        except Exception:  # noqa: BLE001 - a user object's __dict__ descriptor may raise anything
             d = None
         left += _dict_attrs(d, lim, depth, inner, attrs)
     for name, desc, k in slots:
@@ -546,7 +546,7 @@ def exception_message(exc: BaseException, limit: int = 2000) -> str:
         if all(_plain(x, 2) for x in fields):
             try:
                 return str(exc)[:limit]
-            except Exception:
+            except Exception:  # noqa: BLE001 - a user exception's __str__ may raise anything
                 pass
     args = _exc_args(exc)
     if not args:
@@ -665,7 +665,7 @@ def render(v: dict) -> str:
             s = f"deque([{body}])"
         return _cls_wrap(v, s)
     if t == "namedtuple":
-        parts = [f'{n}={render(x)}' for n, x in zip(v['fields'], v['items'])]
+        parts = [f'{n}={render(x)}' for n, x in zip(v['fields'], v['items'], strict=False)]
         if v.get("more"):
             parts.append(f"<{v['more']} more>")
         return f"{v['cls']}({', '.join(parts)})"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import random
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 INT, BOOL, STR = "int", "bool", "str"
 LIST_INT, LIST_STR, DICT, SET_INT = "list[int]", "list[str]", "dict[str, int]", "set[int]"
@@ -156,9 +157,9 @@ class Grammar:
             if isinstance(n, ast.Name):
                 names.add(n.id)
             pairs = [(n.left, n.right)] if isinstance(n, ast.BinOp) else \
-                list(zip([n.left] + n.comparators, n.comparators)) if isinstance(n, ast.Compare) \
+                list(pairwise([n.left] + n.comparators)) if isinstance(n, ast.Compare) \
                 else [(n.body, n.orelse)] if isinstance(n, ast.IfExp) else \
-                list(zip(n.values, n.values[1:])) if isinstance(n, ast.BoolOp) else []
+                list(pairwise(n.values)) if isinstance(n, ast.BoolOp) else []
             if any(ast.dump(a) == ast.dump(b) for a, b in pairs):
                 return False
         return any(v.split("[")[0] in names for v in scope.vars)

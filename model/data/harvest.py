@@ -244,7 +244,7 @@ def typed_args(fn: ast.FunctionDef, rng: random.Random, n: int) -> list[str]:
     if a.kwonlyargs and any(d is None for d in a.kw_defaults):
         return []
     defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
-    types = [guess_type(p, d) for p, d in zip(positional, defaults)][:len(required)]
+    types = [guess_type(p, d) for p, d in zip(positional, defaults, strict=True)][:len(required)]
     out = []
     for _ in range(n):
         vals = [random_value(t or rng.choice([STR, STR, INT, LIST_INT]), rng, ALPHABET)

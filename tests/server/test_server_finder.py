@@ -7,7 +7,7 @@ import pytest
 
 from tracecot.server import finder
 from tracecot.server.runs import Runner
-from tracecot.tracer import RunRequest, Sandbox
+from tracecot.tracer import RunRequest
 
 
 def test_parse_and_format_args():

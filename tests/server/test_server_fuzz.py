@@ -11,7 +11,6 @@ import os
 import random
 import string
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -173,7 +172,7 @@ async def _fuzz(tmp_path):
             run={"timeout": 0.5, "stepCap": 200000}, inputFinder={"budget": 0.3}), "trusted": True}}})
     assert await _while_answering(client, lambda: 0 in client.responses), "no initialize answer"
     client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    for k, (uri, text) in enumerate(zip(uris, docs)):
+    for uri, text in zip(uris, docs, strict=True):
         client.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
             "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}})
     expected = set()

@@ -63,7 +63,7 @@ async def _round(client, uri, text, order=None):
     t0 = time.monotonic()
     got = await asyncio.gather(*(_timed_hover(client, uri, lines[i], i, answered) for i in order))
     results = [None] * N
-    for i, r in zip(order, got):
+    for i, r in zip(order, got, strict=True):
         results[i] = r
     return results, answered, time.monotonic() - t0
 

@@ -11,7 +11,7 @@ from tracecot.server import present
 from tracecot.server.explain import explain, summary
 from tracecot.server.runs import History, Runner
 from support.lsp import descendants
-from tracecot.tracer import RunRequest, Sandbox
+from tracecot.tracer import RunRequest
 
 SRC = '''
 def hist(nums):

@@ -247,9 +247,9 @@ def false_ticks(case: Case, caps: dict, sandbox) -> tuple[list[str], dict]:
     bad = []
     if trace.status != "error" and trace.line_counts != full.line_counts:
         bad.append(f"line counts under the caps {trace.line_counts} != {full.line_counts}")
-    for story, verification in zip(stories, shown):
+    for story, verification in zip(stories, shown, strict=True):
         oracle = check_against(story, full)
-        for v, o in zip(verification.verdicts, oracle.verdicts):
+        for v, o in zip(verification.verdicts, oracle.verdicts, strict=True):
             if not v.ok:
                 continue
             stats["ticks"] += 1
@@ -299,7 +299,7 @@ def text_false_ticks(case, trace, full, stories, runs, printed, stats) -> list[s
         mode = "forward" if story.direction == "forward" else "backward"
         shown = verify_text(case.source, call, text, trace=trace, mode=mode)
         oracle = verify_text(case.source, call, text, trace=full, mode=mode)
-        for v, o in zip(shown.sentences, oracle.sentences):
+        for v, o in zip(shown.sentences, oracle.sentences, strict=True):
             if v.verdict != "ok":
                 continue
             stats["ticks"] += 1

@@ -5,7 +5,7 @@ import ast
 
 import pytest
 
-from tracecot.tracer import RunRequest, Sandbox, encode, encoded_equal, render
+from tracecot.tracer import RunRequest, encode, encoded_equal, render
 from tracecot.tracer.datasets import cruxeval_tasks, humaneval_calls
 from tracecot.tracer.values import RESULT_LIMITS
 
@@ -14,7 +14,7 @@ def _check_all(sandbox, tasks):
     traces = sandbox.run_many([RunRequest(function=t.function, args=t.args, source=t.code,
                                           expected=t.expected, timeout=10) for t in tasks])
     failures = []
-    for task, trace in zip(tasks, traces):
+    for task, trace in zip(tasks, traces, strict=True):
         if trace.status != "returned":
             failures.append((task.id, trace.status, trace.error or trace.exception))
             continue

@@ -376,7 +376,7 @@ def outcomes(hostile_sandbox, ctx):
         return Outcome(trace, elapsed, after, proc.pid if proc is not None else None)
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        results = dict(zip([c.id for c in CASES], pool.map(one, CASES)))
+        results = dict(zip([c.id for c in CASES], pool.map(one, CASES), strict=True))
     results["connections"] = ctx.connections()
     return results
 

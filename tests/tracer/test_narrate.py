@@ -1,16 +1,14 @@
 """Narrator: forward and backward narratives, loop summaries, nesting, renderings, claims."""
 
-from pathlib import Path
 
-import pytest
 
-from tracecot.tracer import RunRequest, Sandbox
+from tracecot.tracer import RunRequest
 from tracecot.tracer.narration.narrate import (branch_header, code_text, forward_text, names_read, narrate,
                                      narrate_backward, to_markdown, to_plain)
 from tracecot.tracer.narration.narrative import CLAIM_KINDS
 from tracecot.tracer.verification.verify import verify_many
 from tracecot.tracer.values import encode, render
-from support.paths import FEATURES, HISTOGRAM, REPO as ROOT
+from support.paths import FEATURES, HISTOGRAM
 
 
 LOOPS = '''\
@@ -213,7 +211,7 @@ def test_every_step_carries_a_claim_that_verifies(sandbox):
         bare = [s.text for s in n.steps if not s.claims]
         assert not bare, (n.trace.call, n.direction, bare)
         assert {c.kind for c in n.claims} <= set(CLAIM_KINDS)
-    for n, v in zip(narratives, verify_many(narratives, sandbox)):
+    for n, v in zip(narratives, verify_many(narratives, sandbox), strict=True):
         assert v.verified, (n.trace.call, n.direction, [str(x) for x in v.verdicts if not x.ok])
     trace, req = run(sandbox, "spin", "5")
     n = narrate(trace, req)

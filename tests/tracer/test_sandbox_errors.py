@@ -16,7 +16,6 @@ import tempfile
 import textwrap
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 

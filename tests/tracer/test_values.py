@@ -166,7 +166,7 @@ def test_iterators_are_opaque_never_equal_and_not_consumed():
     def gen():
         yield 1
     makers = [lambda: iter([1, 2]), lambda: map(abs, [1, 2]), lambda: filter(None, [1, 2]),
-              lambda: zip([1, 2], [3, 4]), lambda: enumerate([1, 2]), gen,
+              lambda: zip([1, 2], [3, 4], strict=True), lambda: enumerate([1, 2]), gen,
               lambda: iter(range(2)), lambda: reversed([1, 2])]
     for make in makers:
         it = make()

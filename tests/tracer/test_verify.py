@@ -3,7 +3,6 @@
 import ast
 import copy
 import time
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from tracecot.tracer.schema import OUTPUT, Event, RunError
 from tracecot.tracer.values import RESULT_LIMITS, encode, encoded_equal, render
 from tracecot.tracer.verification.verify import Facts, check_against, verify, verify_many
 from tracecot.tracer.verification.verify_text import verify_text
-from support.paths import FEATURES, HISTOGRAM, REPO as ROOT
+from support.paths import FEATURES, HISTOGRAM
 
 CASES = [("calls_and_aliases", "3"), ("comprehensions", "[3, 1, 2]"), ("generators", "4"),
          ("propagation", ""), ("methods_and_closures", "5"), ("fact", "4"),
@@ -35,8 +34,8 @@ def test_correct_narratives_verify(sandbox):
         md = to_markdown(n, v)
         assert "✓ verified" in md and "✗" not in md
     requests = [req(f, a) for f, a in CASES]
-    narratives = [narrate(t, q) for t, q in zip(sandbox.run_many(requests), requests)]
-    for n, v in zip(narratives, verify_many(narratives, sandbox)):
+    narratives = [narrate(t, q) for t, q in zip(sandbox.run_many(requests), requests, strict=True)]
+    for n, v in zip(narratives, verify_many(narratives, sandbox), strict=True):
         assert v.verified, (n.trace.call, [str(x) for x in v.verdicts if not x.ok])
 
 
@@ -124,7 +123,7 @@ def test_all_cruxeval_narratives_verify():
     failures, sentences = [], 0
     with Sandbox() as sandbox:      # every run (traced and fresh) queued at once: they run in
         futures = [(sandbox.submit(r), sandbox.submit(r)) for r in requests]    # parallel meanwhile
-        for k, (task, r) in enumerate(zip(tasks, requests)):
+        for k, (task, r) in enumerate(zip(tasks, requests, strict=True)):
             trace, fresh = futures[k][0].result(), futures[k][1].result()
             futures[k] = None                   # its traces are freed once checked
             assert trace.status == "returned", (r.args, trace.error)

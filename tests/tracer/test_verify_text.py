@@ -4,14 +4,13 @@ Hand-written correct rationales must get no ✗ (and some ✓); subtly wrong one
 on the sentence that is wrong, with the true value.
 """
 
-from pathlib import Path
 
 import pytest
 
-from tracecot.tracer import Sandbox
 from tracecot.tracer.verification.verify_text import (extract_claims, parse_call, safe_eval, split_clauses,
                                          split_sentences, verify_text)
-from support.paths import FEATURES as FEATURES_PATH, HISTOGRAM as HISTOGRAM_PATH, REPO as ROOT
+from tracecot.tracer.verification.safe_eval import Unsafe
+from support.paths import FEATURES as FEATURES_PATH, HISTOGRAM as HISTOGRAM_PATH
 
 FEATURES = FEATURES_PATH.read_text()
 HISTOGRAM = HISTOGRAM_PATH.read_text()
@@ -355,5 +354,5 @@ def test_expressions_are_evaluated_safely():
     assert ev("x[1:] == [2, 3] and 4 % 2 == 0", x=[1, 2, 3]) is True
     for bad in ("'a' * 10 ** 9", "2 ** 100000", "__import__('os')", "x.__class__",
                 "(lambda: 1)()", "open('f')", "[1] * 10 ** 7", "1 << 100000"):
-        with pytest.raises(Exception):
+        with pytest.raises(Unsafe):
             ev(bad, x=[1])

@@ -346,7 +346,7 @@ def export_events(rec, loops: list[dict], index: LoopIndex | None = None
             if head is None or head[0] != fid or head[1] is not kind:
                 head = at_line[name] = (fid, kind, _BIND_HEAD % (kind, fid, line, NAMES[name]))
             append(f"{head[2]}{vj}{tail}")
-        except Exception:       # a value that cannot be exported: leave the event out
+        except Exception:  # noqa: BLE001 - a user value that cannot be exported: leave the event out
             continue
     if len(out) > cap:
         del out[cap:]
@@ -442,7 +442,7 @@ def _head_j(keys: tuple, values: tuple) -> str | None:
     the others; a key that is not a string)."""
     parts = []
     try:
-        for k, v in zip(keys, values):
+        for k, v in zip(keys, values, strict=True):
             if type(v) is str:
                 parts.append(f"{_FIELD_KEYS[k]}{_jstr(v)},")
                 continue
@@ -450,7 +450,7 @@ def _head_j(keys: tuple, values: tuple) -> str | None:
             if j is None:     # some other JSON value: all of them by the C encoder
                 if RawJSON in map(type, values):
                     return None
-                return dumps(dict(zip(keys, values)))[1:-1] + ","
+                return dumps(dict(zip(keys, values, strict=True)))[1:-1] + ","
             parts.append(f"{_FIELD_KEYS[k]}{j},")
     except TypeError:         # a key that is not a string: left to json.dumps' rules
         return None

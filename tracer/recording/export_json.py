@@ -54,7 +54,7 @@ try:
     from json.encoder import c_make_encoder as _c_make
     _C_ENC = _c_make(None, _default, _jstr, None, ":", ",", False, False, True) \
         if _c_make is not None else None
-except Exception:   # pragma: no cover - pure-Python json
+except Exception:  # noqa: BLE001 pragma: no cover - pure-Python json, any failure: no C encoder
     _C_ENC = None
 
 
@@ -205,7 +205,7 @@ def snap_j(s: Snap) -> str:
         keys, vals = s[2], s[3]
         if not keys:
             return '{"t":"dict","items":[]' + _more(n, 0)
-        pairs = zip(_texts(keys, _NUL).split(_NUL), _texts(vals, _NUL).split(_NUL))
+        pairs = zip(_texts(keys, _NUL).split(_NUL), _texts(vals, _NUL).split(_NUL), strict=True)
         return '{"t":"dict","items":[[' + "],[".join(map(_pair_j, pairs)) + "]]" + \
             _more(n, len(keys))
     if kind == K_SET:

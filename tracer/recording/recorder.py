@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dis
 import signal
-import sys
 import time
 import types
 from itertools import chain, compress, count, islice, repeat
@@ -449,8 +448,8 @@ class FrameState:
         if keys == self.keys:
             idx = list(compress(count(), map(is_not, vals, pv)))
         else:
-            old = dict(zip(self.keys, pv))
-            idx = [i for i, (k, v) in enumerate(zip(keys, vals)) if old.get(k, _GONE) is not v]
+            old = dict(zip(self.keys, pv, strict=True))
+            idx = [i for i, (k, v) in enumerate(zip(keys, vals, strict=True)) if old.get(k, _GONE) is not v]
         target = rec.for_targets.get(line)
         if target is not None and target[1] == arriving:
             # A loop variable given the very same object again (small ints are shared) is
@@ -605,7 +604,7 @@ class FrameState:
             self.diff(frame, lineno)
             try:
                 msg = str(exc) if type(exc).__str__ is BaseException.__str__ else ""
-            except Exception:
+            except Exception:  # noqa: BLE001 - the user's exception's args may fail to print
                 msg = ""
             self.rec.add((RAISE, self.id, lineno, name, msg[:500]))
         self.pending_exc = (name, lineno)
@@ -677,5 +676,5 @@ class Watchdog:
                 self.rearm()
             if time.monotonic() > self.rec.deadline:
                 self.rec.on_limit("timeout")
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - a signal handler in the user's process: never raise
             pass

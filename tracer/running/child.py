@@ -21,7 +21,6 @@ import functools
 import gc
 import hashlib
 import inspect
-import json
 import os
 import signal
 import sys
@@ -186,7 +185,7 @@ class _Run:
         if self.backend is not None:
             try:
                 self.backend.uninstall()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the user's code may have broken the monitor: off anyway
                 pass
             self.backend = None
 
@@ -355,7 +354,7 @@ def _resolve(namespace: dict, dotted: str):
     """`f`, `Cls` or `Cls.name` in the module: static and class methods as their plain
     function, a property as its getter (the instance, or class, is the first argument)."""
     obj = namespace
-    for i, part in enumerate(dotted.split(".")):
+    for part in dotted.split("."):
         obj = obj.get(part) if isinstance(obj, dict) else inspect.getattr_static(obj, part, None)
         if isinstance(obj, (staticmethod, classmethod)):
             obj = obj.__func__
@@ -393,7 +392,7 @@ def _parse_args(args_src: str, namespace: dict):
                 kwargs.update(value(k.value))
             else:
                 kwargs[k.arg] = value(k.value)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the user's argument expressions may raise anything
         raise ValueError(f"could not evaluate the arguments ({args_src}): "
                          f"{_type_name(type(e))}: {exception_message(e, 500)}") from None
     return args, kwargs
@@ -422,7 +421,7 @@ def main(req: dict, result_fd: int, tmpdir: str, key_box: list | None = None,
     except MemoryError as e:
         failure = "memory"
         run.release_memory(_exc_traceback(e))
-    except BaseException as e:   # a bug of ours must still produce an answer
+    except BaseException as e:  # noqa: BLE001 - a bug of ours must still produce an answer
         failure = f"{_type_name(type(e))}: {exception_message(e, 500)}"
     # Out of the handler: the exception, its traceback and the frames it held are gone.
     if failure == "memory":
@@ -462,7 +461,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     except MemoryError:
         run.reserve = None
         run.fail("memory_limit", f"loading the module used more than {req['memory_mb']} MB")
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 - the user's module may raise anything, SystemExit too
         line = _user_line(_exc_traceback(e), filename)
         run.fail("load_error", f"loading the module raised {_type_name(type(e))}: "
                                f"{exception_message(e)}" + (f" (line {line})" if line else ""),
@@ -517,7 +516,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     try:
         result = func(*args, **kwargs)
         exc = None
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 - the traced call's own exception is its outcome
         exc, result = e, None
     backend.uninstall()
     run.backend = None
@@ -616,7 +615,7 @@ def _guarded_compare(run: _Run, fields: dict, expected_src: str, namespace: dict
 def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict:
     try:
         expected = eval(compile(expected_src, "<expected>", "eval"), namespace)
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 - the expected value runs the user's code
         return {"expected": None, "canonical_equal": False, "python_equal": False,
                 "error": f"could not evaluate the expected value: {_type_name(type(e))}: "
                          f"{exception_message(e, 500)}"}
@@ -626,7 +625,7 @@ def _compare(expected_src: str, namespace: dict, returned: bool, result) -> dict
         out["canonical_equal"] = values_equal(result, expected)
         try:
             out["python_equal"] = bool(result == expected)
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - the user's __eq__ may raise anything
             out["error"] = (f"comparing with == raised {_type_name(type(e))}: "
                             f"{exception_message(e, 500)}")
     return out

@@ -147,11 +147,11 @@ class ForkServer:
                     guards.protect_fd(fd)
                     tempfile.tempdir = run.tmpdir   # the tempfile module writes where it may
                     child.main(run.req, fd, run.tmpdir, box, run.deadline)
-                except BaseException as e:   # main never returns; if it raises, say why
+                except BaseException as e:  # noqa: BLE001 - main never returns; if it raises, say why
                     try:
                         os.write(fd, b'{"phase":"failed","error":"%s"}\n'
                                  % type(e).__name__.encode("ascii", "replace"))
-                    except BaseException:
+                    except BaseException:  # noqa: BLE001 - the child exits below, whatever happens
                         pass
                 finally:
                     _exit(70)   # never back into the server's loop, whatever user code did
@@ -238,7 +238,7 @@ class ForkServer:
         shutil.rmtree(run.tmpdir, ignore_errors=True)
         try:
             answer = self.outcome(run)
-        except Exception as e:   # a bug of ours must still produce an answer
+        except Exception as e:  # noqa: BLE001 - a bug of ours must still produce an answer
             answer = _error(run.req, "sandbox_error", f"internal error in the sandbox: "
                                                       f"{type(e).__name__}: {e}")
         self.reply(run, answer)
@@ -339,7 +339,7 @@ class ForkServer:
             self.inbuf = bytearray(rest)
             try:
                 self.handle(json.loads(line))
-            except Exception as e:   # a malformed request never stops the server
+            except Exception as e:  # noqa: BLE001 - a malformed request never stops the server
                 self.send({"error": f"bad request: {type(e).__name__}: {e}"})
 
     def serve(self) -> None:

@@ -85,7 +85,7 @@ class Sandbox:
             try:
                 proc.stdin.close()
                 proc.wait(timeout=5)
-            except Exception:
+            except Exception:  # noqa: BLE001 - shutting down: whatever failed, the process is killed
                 proc.kill()
 
     def __enter__(self):
@@ -185,7 +185,7 @@ class Sandbox:
                     msg["trace"] = next(lines, b"")
                 try:
                     self._answer(msg)
-                except Exception:
+                except Exception:  # noqa: BLE001 - one bad answer must not stop the reader thread
                     continue
         except (OSError, ValueError):
             pass
@@ -219,7 +219,7 @@ class Sandbox:
             # What was asked, whatever the sandboxed process claims.
             trace.function, trace.path = request.function, request.path
             trace.call = f"{request.function}({request.args})"
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - whatever the sandboxed process wrote
             trace = error_trace(request, "sandbox_error",
                                 f"unreadable answer: {type(e).__name__}: {e}")
         _resolve(future, trace)
