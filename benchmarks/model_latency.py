@@ -22,8 +22,8 @@ import time
 FUNCS = [
     ("def f(x):\n    return x * 2 + 1", "20"),
     ("def f(s):\n    return s.upper() + '!'", "'hey'"),
-    ("def f(nums):\n    out = []\n    for n in nums:\n        if n % 2:\n            out.append(n)\n"
-     "    return out", "[1, 2, 3, 4, 5]"),
+    ("def f(nums):\n    out = []\n    for n in nums:\n        if n % 2:\n"
+     "            out.append(n)\n    return out", "[1, 2, 3, 4, 5]"),
 ]
 
 

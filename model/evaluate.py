@@ -77,7 +77,8 @@ def _prepare_out(cfg: EvalConfig, stamp: dict) -> tuple[Path, dict[str, dict]]:
     done: dict[str, dict] = {}
     if results.exists() and results.stat().st_size:
         if cfg.resume:
-            old = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
+            config = out / "config.json"
+            old = json.loads(config.read_text()) if config.exists() else {}
             diff = [k for k in _KEYS if k in old and old.get(k) != stamp.get(k)]
             if diff:
                 raise SystemExit(f"error: cannot resume {out}: settings differ ({', '.join(diff)})")
@@ -151,12 +152,14 @@ def run_eval(cfg: EvalConfig, predictor=None, progress: bool = True) -> dict:
         predictor = Predictor(lm=lm, batch_size=cfg.batch_size, timeout=cfg.timeout)
     predictor.batch_size = cfg.batch_size
     lm = getattr(predictor.engine, "lm", None)
-    model_info = lm.describe() if hasattr(lm, "describe") else {"name": type(predictor.engine).__name__}
+    model_info = (lm.describe() if hasattr(lm, "describe")
+                  else {"name": type(predictor.engine).__name__})
     stamp = asdict(cfg) | {"model": model_info.get("path"), "adapter": model_info.get("adapter")}
     out, done = _prepare_out(cfg, stamp)
     todo = [t for t in tasks if t["id"] not in done]
-    bar = Progress(len(tasks), f"{cfg.benchmark}-{cfg.task if cfg.benchmark == 'cruxeval' else 'gen'}"
-                   f" {cfg.mode}", enabled=progress, initial=len(tasks) - len(todo))
+    kind = cfg.task if cfg.benchmark == "cruxeval" else "gen"
+    bar = Progress(len(tasks), f"{cfg.benchmark}-{kind} {cfg.mode}", enabled=progress,
+                   initial=len(tasks) - len(todo))
     gen_tokens, prompt_tokens, gen_s = 0, 0, 0.0
     chunk = max(cfg.batch_size, 1) * 4
     with open(out / "results.jsonl", "a") as fh:
@@ -172,7 +175,8 @@ def run_eval(cfg: EvalConfig, predictor=None, progress: bool = True) -> dict:
                 done[rec["id"]] = rec
             fh.flush()
             passed = sum(1 for r in done.values() if r["passed"])
-            bar.update(len(part), f"pass {passed}/{len(done)}  {gen_tokens / max(gen_s, 1e-9):.0f} tok/s")
+            rate = gen_tokens / max(gen_s, 1e-9)
+            bar.update(len(part), f"pass {passed}/{len(done)}  {rate:.0f} tok/s")
     bar.close()
     wall = time.perf_counter() - t_start
     records = [done[t["id"]] for t in tasks if t["id"] in done]
@@ -185,7 +189,8 @@ def run_eval(cfg: EvalConfig, predictor=None, progress: bool = True) -> dict:
                           "generated_tokens": gen_tokens,
                           "tokens_per_s": round(gen_tokens / gen_s, 2) if gen_s else None,
                           "prompt_tokens": prompt_tokens,
-                          "prompt_tokens_per_s": round(prompt_tokens / gen_s, 1) if gen_s else None},
+                          "prompt_tokens_per_s":
+                              round(prompt_tokens / gen_s, 1) if gen_s else None},
               "results": records}
     (out / "report.json").write_text(json.dumps(report, indent=1))
     _chart(out, report)
@@ -234,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "cruxeval":
             p.add_argument("--task", choices=["output", "input"], default="output")
             p.add_argument("--cot", action="store_true", help="chain-of-thought prompts")
-            p.add_argument("--data", help="CruxEval JSONL (default: $TRACECOT_CRUXEVAL, else the copy shipped with tracecot)")
+            p.add_argument("--data", help="CruxEval JSONL (default: $TRACECOT_CRUXEVAL, "
+                                          "else the copy shipped with tracecot)")
         p.add_argument("--model", help="checkpoint dir or .gguf (default: embedded SmolLM2)")
         p.add_argument("--adapter", help="PEFT/LoRA adapter directory")
         p.add_argument("--limit", type=int, help="first N tasks only")

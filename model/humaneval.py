@@ -59,6 +59,6 @@ def run_humaneval_chunk(predictor, part: list[dict], samples: int = 1,
                                 "prompt_tokens": g.prompt_tokens,
                                 "latency_s": round(g.total_s, 4), "wrong_sentences": None,
                                 "checked_sentences": None, "raw": ""})
-        out.append({"id": t["id"], "n": len(glist), "passed": sum(s["verified"] for s in samples_out),
-                    "samples": samples_out})
+        out.append({"id": t["id"], "n": len(glist),
+                    "passed": sum(s["verified"] for s in samples_out), "samples": samples_out})
     return out

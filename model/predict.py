@@ -271,7 +271,8 @@ class Predictor:
             preds.append(row)
         traces = self._run_sandbox(reqs, preds) if reqs else []
         self._add_verify_time(preds, time.perf_counter() - t0)
-        return preds, list(zip(where, traces, strict=True))
+        # No traces at all when the sandbox failed (_run_sandbox): nothing to pair.
+        return preds, list(zip(where, traces, strict=False))
 
     def _run_sandbox(self, reqs: list, preds: list[list[Prediction]]) -> list:
         """Run the checks; if the sandbox itself fails, every prediction says so (unverified)."""

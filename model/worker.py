@@ -66,7 +66,8 @@ class _Server:
                 rid, method = msg["id"], msg["method"]
             except (ValueError, KeyError, TypeError):
                 self.send({"id": None, "ok": False,
-                           "error": {"type": "BadRequest", "message": f"not a request: {line[:200]!r}"}})
+                           "error": {"type": "BadRequest",
+                                     "message": f"not a request: {line[:200]!r}"}})
                 continue
             if method == "cancel":
                 target = str((msg.get("params") or {}).get("target"))
@@ -157,7 +158,8 @@ class _Server:
             for rid in ids:
                 self.reply(rid, error=(kind, msg))
             return
-        for rid, res in zip(ids, results, strict=True):
+        # ping, load and info return one result, not one per request.
+        for rid, res in zip(ids, results, strict=False):
             if rid in self.cancelled:
                 self.reply(rid, error=("Cancelled", "cancelled while running"))
             else:
@@ -173,7 +175,8 @@ class _Server:
         if method == "ping":
             return [{"pong": True, "pid": os.getpid()}]
         if method == "load":
-            return [self.load(**{k: params[0].get(k) for k in ("model", "adapter", "device", "dtype")})]
+            keys = ("model", "adapter", "device", "dtype")
+            return [self.load(**{k: params[0].get(k) for k in keys})]
         if method == "info":
             p = self.predictor
             return [{"model": p.engine.lm.describe() if p else None, "error": self.load_error,

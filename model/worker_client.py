@@ -79,7 +79,8 @@ class ModelWorker:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 return self
-            cmd = [sys.executable, "-m", "tracecot.model.worker", "--max-batch", str(self.max_batch)]
+            cmd = [sys.executable, "-m", "tracecot.model.worker",
+                   "--max-batch", str(self.max_batch)]
             for flag, val in (("--model", self.model), ("--adapter", self.adapter),
                               ("--device", self.device), ("--dtype", self.dtype)):
                 if val:
@@ -191,7 +192,8 @@ class ModelWorker:
             p.done = True
             p.cancel_sent = time.monotonic()
             p.future.set_exception(WorkerCancelled(f"request {request_id} cancelled"))
-            self._write({"id": f"c{request_id}", "method": "cancel", "params": {"target": request_id}})
+            self._write({"id": f"c{request_id}", "method": "cancel",
+                         "params": {"target": request_id}})
         return True
 
     def predict_output(self, code: str, call_or_args: str, mode: str = "direct",
@@ -234,7 +236,8 @@ class ModelWorker:
                 err = msg.get("error") or {}
                 exc_cls = WorkerCancelled if err.get("type") == "Cancelled" else None
                 p.future.set_exception(exc_cls(err.get("message")) if exc_cls else
-                                       WorkerError(err.get("type", "Error"), err.get("message", "")))
+                                       WorkerError(err.get("type", "Error"),
+                                                   err.get("message", "")))
         code = proc.wait()
         with self._lock:
             if proc is not self._proc or self._closed:
@@ -260,7 +263,8 @@ class ModelWorker:
                         p.done = True
                         p.cancel_sent = now
                         p.future.set_exception(WorkerTimeout(f"request {rid} timed out"))
-                        self._write({"id": f"c{rid}", "method": "cancel", "params": {"target": rid}})
+                        self._write({"id": f"c{rid}", "method": "cancel",
+                                     "params": {"target": rid}})
                     if p.cancel_sent is not None and now - p.cancel_sent > self.kill_grace:
                         kill = True
                 if kill:

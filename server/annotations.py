@@ -107,7 +107,8 @@ async def diagnostics(st: State, uri: str) -> list[Diag]:
         out.append(Diag(rng, "tracecot: " + msg, "warning", data))
     return out
 
-async def verified_assert(st: State, uri: str, doc: Document, fn: FunctionInfo) -> tuple[str, int] | None:
+async def verified_assert(st: State, uri: str, doc: Document,
+                          fn: FunctionInfo) -> tuple[str, int] | None:
     """`assert f(args) == result` for the selected run, checked by running it again (for a
     doctest session's input: the session's statements, then the assert)."""
     run = await primary(st, uri, doc, fn)

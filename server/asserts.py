@@ -104,7 +104,8 @@ def readable_assert(e: Example, expected: str, module_text: str) -> str:
         return plain
     name, steps = got
     if name in module_globals(module_text) or hasattr(builtins, name) \
-            or name in _names_in(expected) or (e.args.strip() and name in _names_in(f"({e.args},)")):
+            or name in _names_in(expected) \
+            or (e.args.strip() and name in _names_in(f"({e.args},)")):
         return plain
     read = f"{name}.{e.method}" if e.attribute else f"{name}.{e.method}({e.args})"
     return "\n".join([f"{name} = {steps[0]}", *steps[1:], f"assert {read} == {expected}"])

@@ -94,7 +94,8 @@ async def hover_function(st: State, uri: str, doc: Document, fn: FunctionInfo) -
     return present.hover_function(run.call, run.trace, ex.steps, ex.verified,
                                   origin_text(run.example), pred, note=note)
 
-async def hover_variable(st: State, uri: str, doc: Document, fn: FunctionInfo, name: str) -> str | None:
+async def hover_variable(st: State, uri: str, doc: Document, fn: FunctionInfo,
+                         name: str) -> str | None:
     run = await primary(st, uri, doc, fn)
     if run is None or not run.trace.ok:
         return None
@@ -107,7 +108,8 @@ async def hover_variable(st: State, uri: str, doc: Document, fn: FunctionInfo, n
         return None
     return present.hover_variable(name, run.call, history)
 
-async def hover_nested_variable(st: State, uri: str, doc: Document, nested, name: str) -> str | None:
+async def hover_nested_variable(st: State, uri: str, doc: Document, nested,
+                                name: str) -> str | None:
     """A variable of a def nested in a runnable function: its values in each call the
     enclosing function's run made of it."""
     run = await primary(st, uri, doc, doc.function(nested.outer))

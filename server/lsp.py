@@ -382,7 +382,8 @@ def on_code_lens(ls: TracecotServer, params: T.CodeLensParams):
             out.append(T.CodeLens(range=rng, data={"kind": "run", **data}))
         else:
             title, cmd = _LENS_TITLES[kind]
-            out.append(T.CodeLens(range=rng, command=T.Command(title=title, command=cmd, arguments=[data])))
+            out.append(T.CodeLens(range=rng, command=T.Command(title=title, command=cmd,
+                                                               arguments=[data])))
     return out
 
 
@@ -417,7 +418,8 @@ async def on_code_action(ls: TracecotServer, params: T.CodeActionParams):
     out = []
     for d in params.context.diagnostics or []:
         data = d.data if isinstance(d.data, dict) else {}
-        if d.source != "tracecot" or "actual" not in data or not isinstance(data.get("range"), list):
+        if d.source != "tracecot" or "actual" not in data \
+                or not isinstance(data.get("range"), list):
             continue
         edit = T.TextEdit(range=_range(data["range"]), new_text=str(data["actual"]))
         out.append(T.CodeAction(
@@ -436,7 +438,8 @@ async def on_code_action(ls: TracecotServer, params: T.CodeActionParams):
             if got is not None:
                 text, line = got
                 edit = assert_edit(doc.text, text, line)
-                out.append(T.CodeAction(title=f"Insert verified assert: {text.splitlines()[-1][:80]}",
+                last = text.splitlines()[-1][:80]
+                out.append(T.CodeAction(title=f"Insert verified assert: {last}",
                                         kind=T.CodeActionKind.QuickFix,
                                         edit=T.WorkspaceEdit(changes={uri: [edit]})))
     return out

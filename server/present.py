@@ -244,7 +244,8 @@ def hover_variable(name: str, call: str, history: list[ValueChange], limit: int 
                 f"{md_code(short(call, 80))}")
     head = f"**tracecot** · {md_code(name)} in {md_code(short(call, 80))}: " \
            f"{len(history)} change{'s' * (len(history) != 1)}"
-    rows = history if len(history) <= limit else history[: limit // 2] + [None] + history[-(limit // 2):]
+    rows = history if len(history) <= limit else \
+        history[: limit // 2] + [None] + history[-(limit // 2):]
     lines = []
     for ch in rows:
         if ch is None:
@@ -293,7 +294,8 @@ def return_hint(trace: Trace) -> tuple[int, str] | None:
 # --------------------------------------------------------------------------- diagnostics
 
 
-def mismatch_message(call: str, trace: Trace, expected: str | None, raises: str | None) -> str | None:
+def mismatch_message(call: str, trace: Trace, expected: str | None,
+                     raises: str | None) -> str | None:
     """Why an example's written result is wrong, or None when it holds (or cannot be told)."""
     if trace.status == "error":
         if trace.error and trace.error.kind in ("timeout", "step_limit", "memory_limit"):

@@ -140,7 +140,8 @@ class Runner:
             self._events -= len(old.events)
         self._cache[key] = trace
         self._events += len(trace.events)
-        while self._cache and (len(self._cache) > self.max_traces or self._events > self.max_events):
+        while self._cache and (len(self._cache) > self.max_traces
+                               or self._events > self.max_events):
             _, dropped = self._cache.popitem(last=False)
             self._events -= len(dropped.events)
 

@@ -22,7 +22,8 @@ from .schema import (SCHEMA_VERSION, Comparison, Event, ExceptionInfo, Frame, Lo
 from .values import encode, encoded_equal, render, values_equal
 
 __all__ = ["SCHEMA_VERSION", "Comparison", "Event", "ExceptionInfo", "Frame", "Loop", "RunError",
-           "RunRequest", "Trace", "outcome_text", "to_json", "trace_from_json", "encode", "encoded_equal",
+           "RunRequest", "Trace", "outcome_text", "to_json", "trace_from_json", "encode",
+           "encoded_equal",
            "render", "values_equal", "run", "Sandbox", "narrate", "narrate_backward", "verify",
            "verify_text", "ClaimVerdict", "SentenceVerdict"]
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 SCHEMA_VERSION = 1
 
 # Event kinds. A trace is a flat, ordered list of events; frames say how calls nest.
 CALL = "call"            # a traced frame starts (or a generator resumes: `resumed=True`)
 LINE = "line"            # a line is about to run
-BIND = "bind"            # a variable got a new object (binding or rebinding); `line` = line that did it
-MUTATE = "mutate"        # the object a variable names changed in place (append, setitem, attribute...)
+BIND = "bind"            # a variable got a new object (binding or rebinding); `line` did it
+MUTATE = "mutate"        # the object a variable names changed in place (append, setitem, ...)
 RETURN = "return"        # a frame returned `value`
 YIELD = "yield"          # a generator frame yielded `value`
 RAISE = "raise"          # an exception was raised in this frame (`name` = type, `text` = message)
@@ -41,7 +41,7 @@ ERROR_KINDS = (
     "sandbox_error", "cancelled",
 )
 
-EncodedValue = dict  # type-tagged JSON value, see values.py
+EncodedValue = dict[str, Any]  # type-tagged JSON value, see values.py
 
 
 @dataclass
@@ -150,7 +150,7 @@ class Trace:
         return self.status != "error"
 
 
-def _drop_none(d: dict) -> dict:
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
@@ -167,27 +167,32 @@ def to_json(obj: Any) -> Any:
     return asdict(obj)
 
 
+_T = TypeVar("_T")
+
+
 @cache
-def _field_names(cls) -> frozenset:
+def _field_names(cls: type[Any]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
 
 
-def _build(cls, data: dict | None):
-    if data is None:
-        return None
+def _build(cls: type[_T], data: dict[str, Any]) -> _T:
     names = _field_names(cls)   # once per class: a trace has up to 20,000 events
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def trace_from_json(d: dict) -> Trace:
+def _build_optional(cls: type[_T], data: dict[str, Any] | None) -> _T | None:
+    return None if data is None else _build(cls, data)
+
+
+def trace_from_json(d: dict[str, Any]) -> Trace:
     if d.get("version") != SCHEMA_VERSION:
         raise ValueError(f"trace schema version {d.get('version')!r}, expected {SCHEMA_VERSION}")
     return Trace(
         version=d["version"], function=d["function"], call=d["call"], path=d.get("path"),
         backend=d["backend"], python=d["python"], status=d["status"],
         args=d.get("args", []), result=d.get("result"),
-        exception=_build(ExceptionInfo, d.get("exception")),
-        error=_build(RunError, d.get("error")),
+        exception=_build_optional(ExceptionInfo, d.get("exception")),
+        error=_build_optional(RunError, d.get("error")),
         frames=[_build(Frame, f) for f in d.get("frames", [])],
         events=[_build(Event, e) for e in d.get("events", [])],
         loops=[_build(Loop, x) for x in d.get("loops", [])],
@@ -195,7 +200,8 @@ def trace_from_json(d: dict) -> Trace:
         line_counts={int(k): v for k, v in d.get("line_counts", {}).items()},
         stdout=d.get("stdout", ""), stderr=d.get("stderr", ""),
         truncated=d.get("truncated", False), steps=d.get("steps", 0),
-        wall_ms=d.get("wall_ms", 0.0), comparison=_build(Comparison, d.get("comparison")),
+        wall_ms=d.get("wall_ms", 0.0),
+        comparison=_build_optional(Comparison, d.get("comparison")),
     )
 
 

@@ -30,6 +30,9 @@ import json
 import sys
 import types
 from dataclasses import dataclass
+from typing import Any
+
+from .schema import EncodedValue
 
 __all__ = ["Limits", "TRACE_LIMITS", "RESULT_LIMITS", "encode", "render", "encoded_equal",
            "is_complete", "canonical_key", "values_equal", "prepare", "exception_message"]
@@ -62,9 +65,9 @@ _type_module = type.__dict__["__module__"].__get__
 _type_flags = type.__dict__["__flags__"].__get__
 _exc_args = BaseException.__dict__["args"].__get__
 _exc_dict = BaseException.__dict__["__dict__"].__get__
-_IMMUTABLE_TYPE = 1 << 8          # Py_TPFLAGS_IMMUTABLETYPE: C-implemented (never a class statement)
-_real_get_int_digits = getattr(sys, "get_int_max_str_digits", None)
-_real_set_int_digits = getattr(sys, "set_int_max_str_digits", None)
+_IMMUTABLE_TYPE = 1 << 8          # Py_TPFLAGS_IMMUTABLETYPE: C-implemented (never a class stmt)
+_real_get_int_digits = sys.get_int_max_str_digits
+_real_set_int_digits = sys.set_int_max_str_digits
 _GetSet, _Member = types.GetSetDescriptorType, types.MemberDescriptorType
 
 
@@ -112,9 +115,10 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
     if issubclass(tp, complex):
         return _with_cls({"t": "complex", "v": complex.__repr__(obj)}, tp, complex)
     if issubclass(tp, (bytes, bytearray)):
-        base = bytes if issubclass(tp, bytes) else bytearray
+        base: type[Any] = bytes if issubclass(tp, bytes) else bytearray
         n = base.__len__(obj)
-        d = {"t": base.__name__, "v": repr(bytes(base.__getitem__(obj, slice(0, lim.string))))}
+        d: EncodedValue = {"t": base.__name__,
+                           "v": repr(bytes(base.__getitem__(obj, slice(0, lim.string))))}
         if n > lim.string:
             d["len"], d["truncated"] = n, True
         return _with_cls(d, tp, base)
@@ -279,12 +283,12 @@ def _enc_view(tag: str):
     def enc(obj, lim, depth, inner) -> dict:
         # The view's own C iterator reads the dict's storage: no user code, nothing consumed.
         n = len(obj)
-        items = []
+        items: list[EncodedValue] = []
         for x in obj:
             if len(items) >= lim.items:
                 break
             items.append(_enc(x, lim, depth + 1, inner))
-        d = {"t": tag, "items": items}
+        d: EncodedValue = {"t": tag, "items": items}
         if n > len(items):
             d["len"], d["more"] = n, n - len(items)
         if tag == "dict_values":
@@ -303,13 +307,14 @@ def _enc_memoryview(mv: memoryview, lim: Limits, depth=0, inner=()) -> dict:
         data = mv.cast("B")[:n].tobytes() if mv.c_contiguous else mv.tobytes()[:n]
     except (TypeError, ValueError):   # formats cast() refuses
         data = mv.tobytes()[:n]
-    d = {"t": "memoryview", "format": fmt, "shape": list(shape), "v": repr(data)}
+    d: EncodedValue = {"t": "memoryview", "format": fmt, "shape": list(shape or ()),
+                       "v": repr(data)}
     if nbytes > n:
         d["len"], d["truncated"] = nbytes, True
     return d
 
 
-_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+_module_dict = vars(types.ModuleType)["__dict__"].__get__
 _SPECIAL = {id(k): (k, f) for k, f in [
     (types.FunctionType, _enc_function), (types.MethodType, _enc_method),
     (types.BuiltinFunctionType, _enc_builtin), (types.MethodDescriptorType, _enc_descriptor),
@@ -325,13 +330,13 @@ _SPECIAL = {id(k): (k, f) for k, f in [
 _safe_repr_ids: dict[int, type] | None = None
 
 
-def prepare() -> None:
+def prepare() -> dict[int, type]:
     """Fix the set of standard-library types whose repr may be called. Run it before any user
     code can run in the process (the fork server does); otherwise the first encoding of an
-    object of an unknown type does."""
+    object of an unknown type does. Returns that set (id -> type)."""
     global _safe_repr_ids
     if _safe_repr_ids is not None:
-        return
+        return _safe_repr_ids
     found: dict[int, type] = {}
     for name in _SAFE_REPR_MODULES:
         try:
@@ -346,12 +351,12 @@ def prepare() -> None:
                                       _is_c_type(owner)):
                 found[id(value)] = value
     _safe_repr_ids = found
+    return found
 
 
 def _safe_repr(obj, tp: type) -> bool:
-    if _safe_repr_ids is None:
-        prepare()
-    if _safe_repr_ids.get(id(tp)) is not tp:
+    ids = _safe_repr_ids if _safe_repr_ids is not None else prepare()
+    if ids.get(id(tp)) is not tp:
         return False
     # Exactly a library class: what its repr shows of the object's contents must be plain too.
     name = _type_name(tp)
@@ -404,13 +409,12 @@ def _enc_int(i: int, lim: Limits) -> dict:
         try:
             return {"t": "int", "v": int.__repr__(i)}
         except ValueError:   # user code lowered sys.set_int_max_str_digits
-            if _real_set_int_digits is not None:
-                old = _real_get_int_digits()
-                _real_set_int_digits(0)
-                try:
-                    return {"t": "int", "v": int.__repr__(i)}
-                finally:
-                    _real_set_int_digits(old)
+            old = _real_get_int_digits()
+            _real_set_int_digits(0)
+            try:
+                return {"t": "int", "v": int.__repr__(i)}
+            finally:
+                _real_set_int_digits(old)
     # Too large to print: exact identity through a digest of its bytes, plus its size.
     raw = i.to_bytes((bits + 8) // 8, "little", signed=True)
     return {"t": "int", "bits": bits, "sign": -1 if i < 0 else 1,
@@ -513,7 +517,7 @@ def _enc_object(obj, tp: type, lim: Limits, depth: int, inner: tuple) -> dict:
     """A user object: class name plus attributes, read without running any of its code."""
     _, dict_desc, slots, hidden = _layout(tp)
     attrs, left = _attrs(obj, dict_desc, slots, lim, depth, inner)
-    d = {"t": "object", "cls": _cls_name(tp), "attrs": attrs}
+    d: EncodedValue = {"t": "object", "cls": _cls_name(tp), "attrs": attrs}
     if left:
         d["more"] = left
     # A C-implemented class (other than object) keeps state that is not in attributes.

@@ -4,7 +4,8 @@ builtin methods it uses (for the coverage report).
 
     program_hash(code)         # equal for two functions that differ only in names / docstrings
     ngrams(code, 10)           # set of hashed 10-token windows of the normalised source
-    constructs(code)           # {"for", "comprehension", "slice", ...}, methods(code) -> {"str.upper"?..}
+    constructs(code)           # {"for", "comprehension", "slice", ...}
+    methods(code)              # {"str.upper", ...}
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ str / list / dict / set / int operations with loops, branches, comprehensions, s
 early returns, helper calls and in-place mutation.
 
     program = generate_program(seed=0, index=17)     # the same (seed, index), the same code
-    program.code, program.params                     # "def f(text, nums): ...", [("text", "str"), ...]
+    program.code     # "def f(text, nums): ..."
+    program.params   # [("text", "str"), ...]
 
 Well typed by construction (grammar.py) and terminating by construction: a `for` loop
 iterates over a frozen collection (nothing in its body may change it) or a copy, a `while`

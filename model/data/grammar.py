@@ -186,7 +186,8 @@ class Grammar:
         sized = [v for t in SIZED for v in scope.of(t)]
         if ints and (not sized or r.random() < 0.4):
             n = r.choice(ints).name
-            return r.choice([f"{n} > {self.int_lit(0, 5)}", f"{n} % 2 == 0", f"{n} < {self.int_lit()}"])
+            return r.choice([f"{n} > {self.int_lit(0, 5)}", f"{n} % 2 == 0",
+                             f"{n} < {self.int_lit()}"])
         if sized:
             x = r.choice(sized)
             if x.type == STR and r.random() < 0.6:
@@ -283,8 +284,9 @@ class Grammar:
             t = self.have(scope, STR, LIST_INT, LIST_STR)
             src = self.var(t, scope) or e(t, scope, d, False)
             v, inner = self.with_var(ELEMENT[t], scope)
-            return f"sum(1 for {v} in {src} if {self.about(BOOL, inner, d)})" if r.random() < 0.6 else \
-                f"len([{v} for {v} in {src} if {self.about(BOOL, inner, d)}])"
+            if r.random() < 0.6:
+                return f"sum(1 for {v} in {src} if {self.about(BOOL, inner, d)})"
+            return f"len([{v} for {v} in {src} if {self.about(BOOL, inner, d)}])"
         if k == 11:
             dv = self.var(DICT, scope)
             return dv and f"{dv}.get({e(STR, scope, d)}, {self.int_lit(0, 3)})"
@@ -346,7 +348,10 @@ class Grammar:
         if k == 0:
             return self.leaf(STR, scope)
         if k in (1, 2):
-            return f"{paren(s())}.{r.choice(['upper', 'lower', 'strip', 'capitalize', 'title', 'swapcase', 'casefold', 'lstrip', 'rstrip'])}()"
+            receiver = paren(s())     # first: it draws from the generator before the method
+            method = r.choice(['upper', 'lower', 'strip', 'capitalize', 'title', 'swapcase',
+                               'casefold', 'lstrip', 'rstrip'])
+            return f"{receiver}.{method}()"
         if k == 3:
             return f"{paren(s())}.{r.choice(['strip', 'lstrip', 'rstrip'])}({self.str_lit(False)})"
         if k == 4:
@@ -398,7 +403,8 @@ class Grammar:
             v, inner = self.with_var(STR, scope)
             if r.random() < 0.5:
                 return f"''.join({v} for {v} in {src} if {self.about(BOOL, inner, d - 1)})"
-            return f"''.join({v}.upper() if {self.about(BOOL, inner, d - 1)} else {v} for {v} in {src})"
+            cond = self.about(BOOL, inner, d - 1)
+            return f"''.join({v}.upper() if {cond} else {v} for {v} in {src})"
         if k == 19:
             return self.helper_call(STR, scope, d)
         return None
@@ -421,7 +427,8 @@ class Grammar:
             src = self.var(t, scope) or e(t, scope, d, False)
             v, inner = self.with_var(ELEMENT[t], scope)
             body = self.about(INT, inner, d) if t == LIST_INT else \
-                r.choice([f"len({v})", f"ord({v}[0]) if {v} else 0", f"{v}.count({self.char_lit()})"])
+                r.choice([f"len({v})", f"ord({v}[0]) if {v} else 0",
+                          f"{v}.count({self.char_lit()})"])
             cond = f" if {self.about(BOOL, inner, d)}" if r.random() < 0.5 else ""
             return f"[{body} for {v} in {src}{cond}]"
         if k == 6:

@@ -37,7 +37,8 @@ SIDE_EFFECT_MODULES = frozenset("""
     multiprocessing threading _thread concurrent asyncio queue sched logging getpass pdb bdb code
     codeop pty tty termios atexit ensurepip venv pydoc pydoc_data site sysconfig random secrets
     uuid time datetime platform mailbox smtplib ftplib poplib imaplib nntplib telnetlib
-    socketserver http urllib.request urllib.robotparser xmlrpc wsgiref zipfile tarfile gzip bz2 lzma shelve dbm
+    socketserver http urllib.request urllib.robotparser xmlrpc wsgiref zipfile tarfile gzip bz2
+    lzma shelve dbm
     sqlite3 pickle pickletools copyreg importlib pkgutil runpy zipimport zipapp modulefinder
     compileall py_compile trace tracemalloc cProfile profile pstats timeit faulthandler gc
     resource crypt pwd grp spwd readline rlcompleter cmd curses ctypes mmap locale gettext

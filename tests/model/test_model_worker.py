@@ -114,7 +114,8 @@ def test_async_call_does_not_block_the_event_loop(worker):
 
 
 def test_bad_model_path_is_reported_and_recoverable(tmp_path, tiny_dir):
-    w = ModelWorker(model=str(tmp_path / "missing-model"), timeout=60, env={"TRACECOT_THREADS": "1"})
+    w = ModelWorker(model=str(tmp_path / "missing-model"), timeout=60,
+                    env={"TRACECOT_THREADS": "1"})
     try:
         ready = w.wait_ready(timeout=60)
         assert ready["model"] is None and "missing-model" in ready["error"]

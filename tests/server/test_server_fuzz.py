@@ -48,7 +48,8 @@ DOCS = [
 
 def _crux_docs(k: int, rng: random.Random) -> list[str]:
     rows = cruxeval_rows(limit=200)
-    return [f"{r['code']}\n\nassert f({r['input']}) == {r['output']}\n" for r in rng.sample(rows, k)]
+    return [f"{r['code']}\n\nassert f({r['input']}) == {r['output']}\n"
+            for r in rng.sample(rows, k)]
 
 
 class RawClient:
@@ -128,16 +129,21 @@ def _message(rng: random.Random, uris: list[str], next_id):
         ("textDocument/hover", lambda: {"textDocument": td, "position": _pos(rng)}),
         ("textDocument/codeLens", lambda: {"textDocument": td}),
         ("codeLens/resolve", lambda: {"range": {"start": _pos(rng), "end": _pos(rng)},
-                                      "data": rng.choice([_junk(rng), {"uri": uri, "function": "f"}])}),
-        ("textDocument/inlayHint", lambda: {"textDocument": td, "range": {"start": _pos(rng), "end": _pos(rng)}}),
-        ("textDocument/codeAction", lambda: {"textDocument": td, "range": {"start": _pos(rng), "end": _pos(rng)},
+                                      "data": rng.choice([_junk(rng),
+                                                          {"uri": uri, "function": "f"}])}),
+        ("textDocument/inlayHint", lambda: {"textDocument": td,
+                                            "range": {"start": _pos(rng), "end": _pos(rng)}}),
+        ("textDocument/codeAction", lambda: {"textDocument": td,
+                                             "range": {"start": _pos(rng), "end": _pos(rng)},
                                              "context": {"diagnostics": []}}),
         ("workspace/executeCommand", lambda: {"command": rng.choice([
             "tracecot.server.explainRun", "tracecot.server.findInput", "tracecot.server.debugRun",
             "tracecot.server.predictOutput", "nope"]),
             "arguments": rng.choice([[], [_junk(rng)], [{"uri": uri, "line": rng.randrange(8)}],
-                                     [{"uri": uri, "function": rng.choice(["f", "S.add", "S.of", "inner"]),
-                                       "args": rng.choice(["1", "[", "x", "'a'", "S().add(2)", "S.of(1)"]),
+                                     [{"uri": uri,
+                                       "function": rng.choice(["f", "S.add", "S.of", "inner"]),
+                                       "args": rng.choice(["1", "[", "x", "'a'", "S().add(2)",
+                                                           "S.of(1)"]),
                                        "target": rng.choice(["1", "2", ")"])}]])}),
         ("textDocument/definition", lambda: {"textDocument": td, "position": _pos(rng)}),
         ("unknown/method", lambda: _junk(rng)),
@@ -167,9 +173,11 @@ async def _fuzz(tmp_path):
     client = RawClient(proc)
     ids = iter(range(1, 10 ** 9))
     client.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "capabilities": {"workspace": {"configuration": True}, "window": {"workDoneProgress": True}},
+        "capabilities": {"workspace": {"configuration": True},
+                         "window": {"workDoneProgress": True}},
         "rootUri": tmp_path.as_uri(), "initializationOptions": {"settings": H.settings(
-            run={"timeout": 0.5, "stepCap": 200000}, inputFinder={"budget": 0.3}), "trusted": True}}})
+            run={"timeout": 0.5, "stepCap": 200000}, inputFinder={"budget": 0.3}),
+            "trusted": True}}})
     assert await _while_answering(client, lambda: 0 in client.responses), "no initialize answer"
     client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
     for uri, text in zip(uris, docs, strict=True):
@@ -181,7 +189,8 @@ async def _fuzz(tmp_path):
             k = rng.randrange(len(docs))
             text = rng.choice(docs) + "".join(rng.choice(string.printable) for _ in range(30))
             client.send({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                "textDocument": {"uri": uris[k], "version": n}, "contentChanges": [{"text": text}]}})
+                "textDocument": {"uri": uris[k], "version": n},
+                "contentChanges": [{"text": text}]}})
         msg_id, msg = _message(rng, uris, lambda: next(ids))
         if isinstance(msg, bytes):
             client.send(raw=msg)
@@ -205,7 +214,8 @@ async def _fuzz(tmp_path):
         "uri": (tmp_path / "last.py").as_uri(), "languageId": "python", "version": 1,
         "text": DOCS[0]}}})
     client.send({"jsonrpc": "2.0", "id": "last", "method": "textDocument/hover", "params": {
-        "textDocument": {"uri": (tmp_path / "last.py").as_uri()}, "position": {"line": 0, "character": 4}}})
+        "textDocument": {"uri": (tmp_path / "last.py").as_uri()},
+        "position": {"line": 0, "character": 4}}})
     assert await _while_answering(client, lambda: "last" in client.responses)
     value = client.responses["last"]["result"]["contents"]["value"]
     assert "`f(2)` → `4`" in value and "✓ verified" in value

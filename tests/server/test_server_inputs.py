@@ -1,4 +1,5 @@
-"""Finding functions and their known inputs in source text (tracecot.server.inputs, tracecot.server.calls): pure."""
+"""Finding functions and their known inputs in source text (tracecot.server.inputs,
+tracecot.server.calls): pure."""
 
 import ast
 
@@ -89,7 +90,8 @@ def test_doctest_examples():
     lines = SRC.splitlines()
     assert lines[9][4:].startswith("[(2, 1)") and lines[10][:12].endswith("(1, 3)]")
     raises = doc.function("divide").examples[0]
-    assert raises.args == "1, 0" and raises.raises == "ZeroDivisionError" and raises.expected is None
+    assert raises.args == "1, 0" and raises.raises == "ZeroDivisionError"
+    assert raises.expected is None
 
 
 def test_assert_examples():

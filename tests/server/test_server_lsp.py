@@ -62,7 +62,8 @@ EX = textwrap.dedent('''\
     assert total(5) == 10
     ''')
 
-TEST_FILE = "from ex import histogram\n\ndef test_h():\n    assert histogram([4, 4]) == [(2, 4), (2, 4)]\n"
+TEST_FILE = ("from ex import histogram\n\n"
+             "def test_h():\n    assert histogram([4, 4]) == [(2, 4), (2, 4)]\n")
 
 HOSTILE = textwrap.dedent('''\
     import os, signal, sys
@@ -188,7 +189,8 @@ async def test_code_lens_and_resolve(client: LanguageClient):
     titles = [lens.command.title for lens in lenses if lens.command]
     assert titles.count("Explain run") == 5 and titles.count("Find input…") == 5
     # run lenses only for functions with known inputs (no_inputs has none; forever neither)
-    assert [lens.range.start.line for lens in unresolved] == [0, _line("def add"), _line("def total")]
+    assert [lens.range.start.line for lens in unresolved] == \
+        [0, _line("def add"), _line("def total")]
     resolved = [await client.code_lens_resolve_async(lens) for lens in unresolved]
     assert resolved[0].command.title == "▶ histogram([1, 1, 3]) → [(2, 1), (2, 1), (1, 3)] ✓"
     assert resolved[0].command.command == "tracecot.server.explainRun"

@@ -235,7 +235,8 @@ def test_inputs_for_init():
                           "\n\n    def __init__(self, v):\n        self.v = v\n")
     assert [(f.name, f.kind, f.def_name) for f in both.functions] == [("N", "init", "__init__")]
     assert "runs as part of `N(...)`" in both.skipped_at(1).reason
-    alone = parse_document("class M:\n    def __new__(cls, v):\n        return super().__new__(cls)\n")
+    alone = parse_document("class M:\n    def __new__(cls, v):\n"
+                           "        return super().__new__(cls)\n")
     assert [(f.name, f.kind, f.def_name, f.params) for f in alone.functions] == [
         ("M", "init", "__new__", ["v"])]
 
@@ -390,7 +391,8 @@ async def test_debug_a_method_runs_the_same_call(client: LanguageClient, workspa
     assert got["args"] == [str(workspace / "ex.py"), "Stack.of", "Stack, 3, 4"]
     assert got["configuration"]["type"] == "debugpy" and got["call"] == "Stack.of(3, 4)"
     got = await H.command(client, "tracecot.server.debugRun",
-                          {"uri": client.uri, "function": "Stack.pop", "args": "Stack([4, 5]).pop()"})
+                          {"uri": client.uri, "function": "Stack.pop",
+                           "args": "Stack([4, 5]).pop()"})
     out = subprocess.run([sys.executable, got["program"], *got["args"]], cwd=got["cwd"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr

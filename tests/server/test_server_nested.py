@@ -160,7 +160,8 @@ async def test_nested_calls_below_the_depth_limit_are_not_said_never_called(clie
 
 
 @amod
-async def test_quick_fix_for_a_session_input_is_readable_and_runs(client: LanguageClient, workspace):
+async def test_quick_fix_for_a_session_input_is_readable_and_runs(client: LanguageClient,
+                                                                 workspace):
     line = _line("return self.items.pop()")
     rng = T.Range(T.Position(line, 8), T.Position(line, 8))
     actions = await client.text_document_code_action_async(T.CodeActionParams(

@@ -71,7 +71,8 @@ def test_listeners_hear_of_kept_runs_only(sandbox):
 def test_cache_and_sharing(sandbox):
     async def go():
         r = Runner(sandbox)
-        a, b = await asyncio.gather(r.run(req("hist", "[1, 1, 3]")), r.run(req("hist", "[1, 1, 3]")))
+        a, b = await asyncio.gather(r.run(req("hist", "[1, 1, 3]")),
+                                    r.run(req("hist", "[1, 1, 3]")))
         assert a is b and r.started == 1
         c = await r.run(req("hist", "[1, 1, 3]"))
         assert c is a and r.hits == 1

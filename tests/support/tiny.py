@@ -14,7 +14,8 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 _CORPUS = [
-    "def f(nums):\n    output = []\n    for n in nums:\n        output.append(n)\n    return output",
+    "def f(nums):\n    output = []\n    for n in nums:\n        output.append(n)\n"
+    "    return output",
     "assert f([1, 2, 3]) == [1, 2, 3]\n[ANSWER]\n[/ANSWER]\n[PYTHON]\n[/PYTHON]",
     "Complete the assertion with the value the function returns. The function is called.",
     "The loop runs; text is 'abc', count becomes 2, result is True. Return {'a': 1}.",

@@ -54,7 +54,8 @@ def test_cruxeval_ships_with_the_package_and_can_be_pointed_elsewhere(tmp_path, 
     assert (CRUXEVAL_FILE.parent / "cruxeval.LICENSE").read_text().startswith("MIT License")
     assert len(load_cruxeval()) == 800
     other = tmp_path / "mine.jsonl"
-    other.write_text('{"id": "x", "code": "def f(a):\\n    return a", "input": "1", "output": "1"}\n')
+    other.write_text('{"id": "x", "code": "def f(a):\\n    return a", '
+                     '"input": "1", "output": "1"}\n')
     monkeypatch.setenv("TRACECOT_CRUXEVAL", str(other))
     assert [t.id for t in cruxeval_tasks()] == ["x"]
     assert load_cruxeval(str(CRUXEVAL_FILE), limit=2)[1]["id"] == "sample_1"   # --data wins

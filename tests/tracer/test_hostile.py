@@ -406,7 +406,8 @@ def test_nothing_escaped(outcomes, hostile_sandbox, ctx):
         assert not os.path.lexists(path), f"{path} was created"
     victim_untouched(None, ctx)
     assert outcomes["connections"] == 0, "a sandboxed run reached the local TCP server"
-    assert hostile_sandbox._proc.poll() is None and hostile_sandbox._proc.pid == hostile_sandbox.initial_pid
+    assert hostile_sandbox._proc.poll() is None
+    assert hostile_sandbox._proc.pid == hostile_sandbox.initial_pid
 
 
 # ------------------------------------------------------------------------------ known gaps
@@ -415,8 +416,9 @@ def test_nothing_escaped(outcomes, hostile_sandbox, ctx):
 # (bounded time, clear error kind, server alive); what is still wrong is stated per test.
 
 def _run(hostile_sandbox, program, args="", **kw):
-    return hostile_sandbox.run(RunRequest(function="f", args=args, path=str(HOSTILE / f"{program}.py"),
-                                  **{"timeout": TIMEOUT, **OPTIONS, **kw}))
+    return hostile_sandbox.run(RunRequest(function="f", args=args,
+                                          path=str(HOSTILE / f"{program}.py"),
+                                          **{"timeout": TIMEOUT, **OPTIONS, **kw}))
 
 
 # Fixed in capture.py: every callback catches BaseException, and where the interpreter drops

@@ -3,8 +3,8 @@
 
 
 from tracecot.tracer import RunRequest
-from tracecot.tracer.narration.narrate import (branch_header, code_text, forward_text, names_read, narrate,
-                                     narrate_backward, to_markdown, to_plain)
+from tracecot.tracer.narration.narrate import (branch_header, code_text, forward_text, names_read,
+                                               narrate, narrate_backward, to_markdown, to_plain)
 from tracecot.tracer.narration.narrative import CLAIM_KINDS
 from tracecot.tracer.verification.verify import verify_many
 from tracecot.tracer.values import encode, render
@@ -424,7 +424,8 @@ def test_calling_a_class_narrates_its_new_and_init(sandbox):
 
 def test_an_exception_raised_outside_the_traced_lines_says_so(sandbox):
     # __init__ returned 5: Python raises the TypeError after it, at no line of the file
-    trace, req = run(sandbox, "Ret", "", source="class Ret:\n    def __init__(self):\n        return 5\n")
+    trace, req = run(sandbox, "Ret", "",
+                     source="class Ret:\n    def __init__(self):\n        return 5\n")
     n = narrate(trace, req)
     assert n.conclusion.startswith("So `Ret()` raises `TypeError: __init__() should return "
                                    "None, not 'int'` (raised outside the traced lines)."), \

@@ -33,7 +33,8 @@ LOOP = textwrap.dedent("""\
 
 
 def run(sandbox, source, function="f", args="", **kw):
-    return sandbox.run(RunRequest(function=function, args=args, source=textwrap.dedent(source), **kw))
+    return sandbox.run(RunRequest(function=function, args=args, source=textwrap.dedent(source),
+                                  **kw))
 
 
 def assert_error(t, kind, *phrases):

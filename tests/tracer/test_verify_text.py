@@ -7,8 +7,8 @@ on the sentence that is wrong, with the true value.
 
 import pytest
 
-from tracecot.tracer.verification.verify_text import (extract_claims, parse_call, safe_eval, split_clauses,
-                                         split_sentences, verify_text)
+from tracecot.tracer.verification.verify_text import (extract_claims, parse_call, safe_eval,
+                                                      split_clauses, split_sentences, verify_text)
 from tracecot.tracer.verification.safe_eval import Unsafe
 from support.paths import FEATURES as FEATURES_PATH, HISTOGRAM as HISTOGRAM_PATH
 
@@ -77,7 +77,7 @@ The loop ends. f returns [total, len(nums)], which is [10, 3]."""),
 7. The function returns output, which is [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)].
 [ANSWER]
 assert f([1, 1, 3, 1, 3, 1]) == [(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]
-[/ANSWER]"""),
+[/ANSWER]"""),  # noqa: E501 - a model's answer, verbatim
     (crux(1), """We call f with a = (1,), b = (1,) and c = (1, 2).
 result starts as an empty dictionary.
 The loop runs 3 times, with d = (1,), then (1,), then (1, 2).
@@ -100,7 +100,7 @@ For each character, char is replaced by lower if it is a decimal digit, otherwis
 There are no digits in text, so every char becomes 'x'.
 'x' is never in ['p', 'C'], so count stays 0.
 After the loop, new_text contains 18 'x' characters.
-The function returns (0, 'xxxxxxxxxxxxxxxxxx')."""),
+The function returns (0, 'xxxxxxxxxxxxxxxxxx')."""),  # noqa: E501 - a model's answer, verbatim
     (crux(11), """a is {} and b is {'foo': 'bar'}.
 The loop goes over b.items(), so key = 'foo' and value = 'bar'.
 'foo' is not in a, so a['foo'] is set to ['bar'].
@@ -110,7 +110,7 @@ So the function returns {'foo': ['bar']}."""),
     (crux(31), """Let's count the uppercase letters in 'PoIOarTvpoead': P, I, O and T, so upper ends up as 4.
 upper is 4, so upper % 2 is 0 and (2,1)[0] is 2.
 The return value is upper * 2 = 8.
-So the output is 8."""),
+So the output is 8."""),  # noqa: E501 - a model's answer, verbatim
     (crux(44), """ls = ['n', 'z', 'o', 'h'].
 In the first iteration i = 0, and ls[0] is 'n', which is not '+'.
 So '+' is inserted at index 0, then '*' is inserted at index 0.
@@ -250,7 +250,8 @@ def test_numbered_steps_are_marked_sentence_by_sentence(sandbox):
         "· We skip the odd numbers. (unchecked)",
         "✗ For n = 6, total becomes 11. (really one of 4, 10)",
         "✓ So the function returns [10, 3]."]
-    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "x = 5.\nThe function returns 'ab'.", sandbox=sandbox)
+    r = verify_text(EXAMPLE, "f", "[3, 4, 6]", "x = 5.\nThe function returns 'ab'.",
+                    sandbox=sandbox)
     assert [s.verdict for s in r] == ["unchecked", "wrong"]    # no x in this run
     assert r.marked().splitlines()[1] == "✗ The function returns 'ab'. (really [10, 3])"
 

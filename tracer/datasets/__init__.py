@@ -94,7 +94,8 @@ def humaneval_calls() -> list[Task]:
                     and node.func.id == "candidate"):
                 continue
             parts = node.args + [k.value for k in node.keywords]
-            if any(isinstance(a, ast.Starred) for a in node.args) or not all(map(_is_literal, parts)):
+            if any(isinstance(a, ast.Starred) for a in node.args) \
+                    or not all(map(_is_literal, parts)):
                 continue
             args = [ast.get_source_segment(test, a) for a in node.args]
             args += [f"{k.arg}={ast.get_source_segment(test, k.value)}" for k in node.keywords]

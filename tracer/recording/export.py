@@ -442,7 +442,7 @@ def _head_j(keys: tuple, values: tuple) -> str | None:
     the others; a key that is not a string)."""
     parts = []
     try:
-        for k, v in zip(keys, values, strict=True):
+        for k, v in zip(keys, values, strict=False):   # keys: all fields, values: the head
             if type(v) is str:
                 parts.append(f"{_FIELD_KEYS[k]}{_jstr(v)},")
                 continue
@@ -450,7 +450,7 @@ def _head_j(keys: tuple, values: tuple) -> str | None:
             if j is None:     # some other JSON value: all of them by the C encoder
                 if RawJSON in map(type, values):
                     return None
-                return dumps(dict(zip(keys, values, strict=True)))[1:-1] + ","
+                return dumps(dict(zip(keys, values, strict=False)))[1:-1] + ","
             parts.append(f"{_FIELD_KEYS[k]}{j},")
     except TypeError:         # a key that is not a string: left to json.dumps' rules
         return None

@@ -37,6 +37,8 @@ import dis
 import signal
 import time
 import types
+from collections.abc import Callable
+from typing import Any
 from itertools import chain, compress, count, islice, repeat
 from operator import is_, is_not
 
@@ -55,7 +57,7 @@ _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex, range
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _is_scalar = _SCALARS.__contains__
 
-_NOTHING = frozenset()
+_NOTHING: frozenset[int] = frozenset()
 _GONE = object()
 
 # Snapshot kinds (see `snapshot`).
@@ -182,7 +184,8 @@ class Recorder:
         # Objects whose id() a BIND/MUTATE entry holds, kept alive so that ids stay unique
         # (export numbers them); clearing it frees them, ids in entries stay valid.
         self._keep: list = []
-        self.watchdog = None              # set by a backend that can re-arm itself
+        # Starts a watchdog: set by a backend that can re-arm itself.
+        self.watchdog: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ frames
     def enter(self, frame) -> "FrameState":
@@ -321,8 +324,8 @@ class FrameState:
         self.keys: tuple = ()                # names of the locals at the last look
         self.vals: tuple = ()                # their objects (kept alive: ids stay unique)
         self.watch: dict = {}                # id -> snapshot entry of a mutable local
-        self.prev_line = None
-        self.pending_exc = None              # (type name, line) raised, not yet caught
+        self.prev_line: int | None = None
+        self.pending_exc: tuple[str, int] | None = None  # (type, line) raised, not yet caught
         self.marker = -fid - 1
         self.tr = self.trace
         by_line = rec.hidden_by_line
@@ -371,7 +374,7 @@ class FrameState:
                     self.mutated(loc, prev)
             if lineno != prev:
                 if self.pending_exc is not None:
-                    self.caught(lineno)
+                    self.caught(lineno, self.pending_exc)
                 if rec.cur != self.marker:
                     rec.cur = self.marker
                     rec.events.append(self.marker)
@@ -407,7 +410,7 @@ class FrameState:
                             self.mutated(loc, prev)
                     if lineno != prev:
                         if self.pending_exc is not None:
-                            self.caught(lineno)
+                            self.caught(lineno, self.pending_exc)
                         if rec.cur != self.marker:
                             rec.cur = self.marker
                             rec.events.append(self.marker)
@@ -449,7 +452,8 @@ class FrameState:
             idx = list(compress(count(), map(is_not, vals, pv)))
         else:
             old = dict(zip(self.keys, pv, strict=True))
-            idx = [i for i, (k, v) in enumerate(zip(keys, vals, strict=True)) if old.get(k, _GONE) is not v]
+            idx = [i for i, (k, v) in enumerate(zip(keys, vals, strict=True))
+                   if old.get(k, _GONE) is not v]
         target = rec.for_targets.get(line)
         if target is not None and target[1] == arriving:
             # A loop variable given the very same object again (small ints are shared) is
@@ -463,7 +467,7 @@ class FrameState:
         before = len(watch)
         fid = self.id
         keep = rec._keep
-        out = []
+        out: list[tuple[int, tuple[Any, ...]]] = []
         fresh = None
         for i in idx:
             name = keys[i]
@@ -559,8 +563,8 @@ class FrameState:
                                       aliases or None)))
         return out
 
-    def caught(self, lineno: int) -> None:
-        self.rec.add((CAUGHT, self.id, lineno, self.pending_exc[0]))
+    def caught(self, lineno: int, pending: tuple[str, int]) -> None:
+        self.rec.add((CAUGHT, self.id, lineno, pending[0]))
         self.pending_exc = None
 
     def diff(self, frame, line: int) -> None:
@@ -648,7 +652,7 @@ class Watchdog:
         self.rec = rec
         self.rearm = rearm
         self.armed = False
-        self.old = None
+        self.old: Callable[[int, types.FrameType | None], Any] | int | None = None
 
     def arm(self) -> None:
         self.rec.watchdog = None          # once

@@ -19,7 +19,7 @@ class SettraceBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
-        self._dog = None
+        self._dog: Watchdog | None = None
 
     def install(self, sys_settrace) -> None:
         self._settrace = sys_settrace

@@ -19,7 +19,7 @@ from .recorder import SKIPPED_CODE_NAMES, Recorder, Watchdog
 TOOL_ID = 0  # sys.monitoring.DEBUGGER_ID
 
 # Held here so that user code replacing sys.monitoring's functions cannot reach ours.
-_mon = sys.monitoring
+_mon = sys.monitoring  # type: ignore[attr-defined]  # 3.12+, imported only there
 _use_tool_id, _free_tool_id = _mon.use_tool_id, _mon.free_tool_id
 _register_callback, _set_events, _set_local_events = (
     _mon.register_callback, _mon.set_events, _mon.set_local_events)
@@ -41,7 +41,7 @@ class MonitoringBackend:
     def __init__(self, rec: Recorder, user_codes: set):
         self.rec = rec
         self.codes = user_codes
-        self._dog = None                 # a Watchdog, for the deadline only, once needed
+        self._dog: Watchdog | None = None   # for the deadline only, once needed
 
     def install(self, _sys_settrace=None) -> None:
         E = _E

@@ -28,6 +28,7 @@ import sysconfig
 import threading
 import time
 import types
+from typing import Any, NoReturn
 
 from . import guards
 from .messages import bracket_problem, syntax_error_message
@@ -130,11 +131,13 @@ class _Run:
         # A keyed hash state, not the key: copied to sign the trace. (User code that goes
         # looking through this process's memory can still find it; see README "Sandbox".)
         self._mac = mac_state
-        self.reserve = bytearray(256 * 1024)   # freed on MemoryError so the report can be written
+        # Freed on MemoryError so the report can be written.
+        self.reserve: bytearray | None = bytearray(256 * 1024)
         self.rec: Recorder | None = None
-        self.backend = None
+        self.backend: Any = None          # SettraceBackend or MonitoringBackend
         self.source_lines: list[str] = []
-        self.tree = None
+        self.tree: ast.Module | None = None
+        self.hard_deadline = float("inf")   # time.monotonic() when the fork server kills us
         self.base = {"version": SCHEMA_VERSION, "function": req["function"],
                      "call": f"{req['function']}({req.get('args', '')})",
                      "path": req.get("path"), "backend": "", "python": platform_version(),
@@ -145,7 +148,7 @@ class _Run:
         self.out_truncated = False
         self.t0 = time.perf_counter()
 
-    def finish(self, **fields) -> None:
+    def finish(self, **fields: Any) -> NoReturn:
         """Write the trace and leave. Called exactly once, from any exit path."""
         global _leaving
         _leaving = True                  # no _CpuGuard fires from here on
@@ -229,11 +232,12 @@ class _Run:
                     held.clear()
         gc.collect()   # frames and their tracers form cycles
 
-    def fail(self, kind: str, message: str, line: int | None = None) -> None:
+    def fail(self, kind: str, message: str, line: int | None = None) -> NoReturn:
         self.finish(status="error", error={"kind": kind, "message": message, "line": line})
 
     def on_limit(self, kind: str) -> None:
         rec = self.rec
+        assert rec is not None, "a limit is reached only while recording"
         if kind == "timeout":
             msg = f"stopped after {self.req['timeout']:g} s"
         else:
@@ -321,7 +325,7 @@ def _lockdown(run: _Run, tmpdir: str) -> None:
     guards.install_audit_hook(tmpdir)
     # Tracing cannot be switched off by user code.
     sys.settrace = lambda fn: None
-    threading.settrace = lambda fn: None
+    threading.settrace = lambda func: None
 
     def user_exit(code=0):
         run.fail("crash", f"the function ended the process with os._exit({code!r}) "
@@ -331,7 +335,7 @@ def _lockdown(run: _Run, tmpdir: str) -> None:
 
 def _guard_monitoring() -> None:
     from ..recording.sysmon import TOOL_ID
-    mon = sys.monitoring
+    mon = sys.monitoring  # type: ignore[attr-defined]  # called on 3.12+ only
     for name in ("set_events", "set_local_events", "register_callback", "free_tool_id",
                  "use_tool_id", "restart_events"):
         real = getattr(mon, name)
@@ -353,7 +357,7 @@ def _backend_class():
 def _resolve(namespace: dict, dotted: str):
     """`f`, `Cls` or `Cls.name` in the module: static and class methods as their plain
     function, a property as its getter (the instance, or class, is the first argument)."""
-    obj = namespace
+    obj: Any = namespace
     for part in dotted.split("."):
         obj = obj.get(part) if isinstance(obj, dict) else inspect.getattr_static(obj, part, None)
         if isinstance(obj, (staticmethod, classmethod)):
@@ -438,8 +442,8 @@ def _main(run: _Run, tmpdir: str) -> None:
     source = req["source"]
     run.source_lines = source.splitlines()
     try:
-        run.tree = ast.parse(source, filename)
-        code = compile(run.tree, filename, "exec")
+        run.tree = tree = ast.parse(source, filename)
+        code = compile(tree, filename, "exec")
     except SyntaxError as e:
         run.fail("syntax_error", syntax_error_message(e, req.get("path") or ""), e.lineno)
     except ValueError as e:     # e.g. null bytes
@@ -450,7 +454,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     # pickle-style lookups all resolve a class's module by name.
     module = types.ModuleType("__tracecot_user__")
     module.__file__ = filename
-    module.__builtins__ = builtins
+    module.__dict__["__builtins__"] = builtins
     sys.modules["__tracecot_user__"] = module
     namespace = module.__dict__
     if req.get("path"):
@@ -470,7 +474,8 @@ def _main(run: _Run, tmpdir: str) -> None:
     func = _resolve(namespace, req["function"])
     if not callable(func):
         names = sorted(k for k, v in namespace.items()
-                       if inspect.isfunction(v) and getattr(v, "__module__", "") == "__tracecot_user__")
+                       if inspect.isfunction(v)
+                       and getattr(v, "__module__", "") == "__tracecot_user__")
         where = req.get("path") or "the source"
         run.fail("function_not_found", f"no function named {req['function']!r} in {where}"
                  + (f" (functions there: {', '.join(names)})" if names else ""))
@@ -484,10 +489,12 @@ def _main(run: _Run, tmpdir: str) -> None:
             args, kwargs = _parse_args(req.get("args", ""), namespace)
         except ValueError as e:
             run.fail("bad_arguments", str(e))
+        sig: inspect.Signature | None
+        bound: inspect.BoundArguments | None = None
         try:
             sig = inspect.signature(func)
         except (TypeError, ValueError):
-            sig = bound = None
+            sig = None
         if sig is not None:
             try:
                 bound = sig.bind(*args, **kwargs)
@@ -498,7 +505,7 @@ def _main(run: _Run, tmpdir: str) -> None:
         run.base["args"] = [[k, encode(v, RESULT_LIMITS)] for k, v in bound.arguments.items()]
 
     codes = _user_codes(code)
-    hidden, for_targets = analyse_names(run.tree)
+    hidden, for_targets = analyse_names(tree)
     deadline = soft_deadline(run.hard_deadline, req["timeout"], time.monotonic())
     rec = Recorder(filename, max_steps=req["max_steps"], max_events=req["max_events"],
                    max_depth=req["max_depth"], deadline=deadline, on_limit=run.on_limit,
@@ -523,7 +530,7 @@ def _main(run: _Run, tmpdir: str) -> None:
     run.reserve = None
 
     returned = exc is None
-    fields = {}
+    fields: dict[str, Any] = {}
     if exc is None:
         fields.update(status="returned", result=encode(result, RESULT_LIMITS))
     elif issubclass(type(exc), MemoryError):

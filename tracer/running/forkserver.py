@@ -107,9 +107,9 @@ class ForkServer:
                     self.queue.remove(run)
                     self.reply(run, _error(run.req, "cancelled", "the run was cancelled"))
                     return
-            run = self.running.get(rid)
-            if run is not None and run.killed_for is None:
-                self.kill(run, "cancelled")
+            active = self.running.get(rid) if isinstance(rid, int) else None
+            if active is not None and active.killed_for is None:
+                self.kill(active, "cancelled")
         elif op == "ping":
             self.send({"pong": True, "pid": os.getpid()})
 
@@ -409,7 +409,8 @@ def _read_channel(buf: bytearray, key: bytes | None = None) -> _Channel:
     ended = False
     for line in complete:
         if pending is not None:
-            if line.startswith(child.END_PREFIX) and key is not None and _mac_ok(key, pending, line):
+            if (line.startswith(child.END_PREFIX) and key is not None
+                    and _mac_ok(key, pending, line)):
                 out.trace, ended = pending, True
             else:
                 out.tampered = True          # a trace the tracer did not sign

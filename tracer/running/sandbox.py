@@ -21,6 +21,7 @@ import threading
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import asdict
 from pathlib import Path
+from typing import IO
 
 from ..schema import RunRequest, Trace, error_trace, trace_from_json
 
@@ -32,7 +33,8 @@ def _shim_path() -> str:
     Python versions than the caller's: the tracer is standard library only)."""
     # One folder per checkout: two checkouts (or versions) never re-point each other's link.
     key = hashlib.sha256(str(_PACKAGE_DIR).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tracecot" / "shim" / key
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    root = cache / "tracecot" / "shim" / key
     link = root / "tracecot" / "tracer"
     if not (link.is_symlink() and link.resolve() == _PACKAGE_DIR):
         link.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +44,17 @@ def _shim_path() -> str:
         tmp.symlink_to(_PACKAGE_DIR, target_is_directory=True)
         os.replace(tmp, link)
     return str(root)
+
+
+class _RunFuture(Future):
+    """A run's future, with the id that `Sandbox.cancel` stops it by (None: never sent)."""
+    run_id: int | None = None
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A stream of the fork server's process: opened as a pipe, so never None."""
+    assert stream is not None, "the fork server is started with stdin and stdout pipes"
+    return stream
 
 
 class Sandbox:
@@ -83,7 +96,7 @@ class Sandbox:
             proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.stdin.close()
+                _pipe(proc.stdin).close()
                 proc.wait(timeout=5)
             except Exception:  # noqa: BLE001 - shutting down: whatever failed, the process is killed
                 proc.kill()
@@ -99,8 +112,7 @@ class Sandbox:
         """Start a run; the future's result is a Trace (errors are traces too, never raised).
 
         `sb.cancel(future)` and `future.cancel()` both stop the run."""
-        future: Future = Future()
-        future.run_id = None
+        future = _RunFuture()
         if request.source is None:
             try:
                 request = _with_source(request)
@@ -127,8 +139,9 @@ class Sandbox:
                     with self._lock:
                         proc = self._ensure_started()
                         self._pending[rid] = (future, request, proc)
-                    proc.stdin.write(line.encode())
-                    proc.stdin.flush()
+                    stdin = _pipe(proc.stdin)
+                    stdin.write(line.encode())
+                    stdin.flush()
                     break
                 except (BrokenPipeError, OSError, ValueError) as e:
                     with self._lock:
@@ -141,7 +154,10 @@ class Sandbox:
                             request, "sandbox_error",
                             f"the sandbox process could not be started: {e}"))
         # future.cancel() (from concurrent.futures' API) also kills the run.
-        future.add_done_callback(lambda f: f.cancelled() and self._cancel_id(rid))
+        def cancel_if_cancelled(f: Future) -> None:
+            if f.cancelled():
+                self._cancel_id(rid)
+        future.add_done_callback(cancel_if_cancelled)
         return future
 
     def cancel(self, future: Future) -> None:
@@ -158,8 +174,9 @@ class Sandbox:
         if proc is not None and proc.poll() is None:
             with self._write_lock:
                 try:
-                    proc.stdin.write((json.dumps({"op": "cancel", "id": rid}) + "\n").encode())
-                    proc.stdin.flush()
+                    stdin = _pipe(proc.stdin)
+                    stdin.write((json.dumps({"op": "cancel", "id": rid}) + "\n").encode())
+                    stdin.flush()
                 except (OSError, ValueError):
                     pass
 
@@ -173,7 +190,7 @@ class Sandbox:
         # Nothing the fork server sends (a trace is data the sandboxed code influenced) may stop
         # this thread: every run waiting on it would hang.
         try:
-            lines = iter(proc.stdout)
+            lines = iter(_pipe(proc.stdout))
             for raw in lines:
                 try:
                     msg = json.loads(raw)
