@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from tracecot.tracer import datasets
 
@@ -151,9 +152,9 @@ def run_eval(cfg: EvalConfig, predictor=None, progress: bool = True) -> dict:
             raise SystemExit(f"error: {e}") from None
         predictor = Predictor(lm=lm, batch_size=cfg.batch_size, timeout=cfg.timeout)
     predictor.batch_size = cfg.batch_size
-    lm = getattr(predictor.engine, "lm", None)
-    model_info = (lm.describe() if hasattr(lm, "describe")
-                  else {"name": type(predictor.engine).__name__})
+    describe = getattr(getattr(predictor.engine, "lm", None), "describe", None)
+    model_info = describe() if describe is not None else \
+        {"name": type(predictor.engine).__name__}
     stamp = asdict(cfg) | {"model": model_info.get("path"), "adapter": model_info.get("adapter")}
     out, done = _prepare_out(cfg, stamp)
     todo = [t for t in tasks if t["id"] not in done]
@@ -198,8 +199,8 @@ def run_eval(cfg: EvalConfig, predictor=None, progress: bool = True) -> dict:
 
 
 def _run_chunk(cfg: EvalConfig, predictor, part: list[dict]) -> list[dict]:
-    kw = dict(samples=cfg.samples, temperature=cfg.temperature,
-              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+    kw: dict[str, Any] = dict(samples=cfg.samples, temperature=cfg.temperature,
+                              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
     if cfg.benchmark == "humaneval":
         from .humaneval import run_humaneval_chunk
         return run_humaneval_chunk(predictor, part, **kw)

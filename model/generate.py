@@ -12,9 +12,12 @@ import copy
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import torch
+
+if TYPE_CHECKING:
+    from .loading import LoadedModel
 
 
 class Cancelled(Exception):
@@ -50,13 +53,13 @@ class Generation:
 @dataclass
 class _Prefix:
     ids: tuple[int, ...]
-    cache: object              # DynamicCache for batch size 1
+    cache: Any                 # transformers' DynamicCache for batch size 1 (no type stubs)
 
 
 @dataclass
 class Engine:
     """Generates completions for prompt strings with a loaded model; keeps a prefix cache."""
-    lm: object                                  # LoadedModel
+    lm: LoadedModel
     min_prefix: int = 24                        # shorter shared prefixes are not worth caching
     prefix_slots: int = 4
     _prefixes: OrderedDict = field(default_factory=OrderedDict)

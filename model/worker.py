@@ -19,6 +19,10 @@ import sys
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .predict import Predictor
 
 BATCHABLE = ("predict_output", "predict_inputs", "generate")
 
@@ -33,7 +37,7 @@ class _Server:
         self.cancelled: set[str] = set()
         self.running: set[str] = set()
         self.write_lock = threading.Lock()
-        self.predictor = None
+        self.predictor: Predictor | None = None
         self.load_error: str | None = None
         self.debug = os.environ.get("TRACECOT_WORKER_DEBUG") == "1"
         self.stats = {"requests": 0, "batches": 0, "largest_batch": 0}
@@ -171,15 +175,18 @@ class _Server:
         return self.predictor
 
     def execute(self, method: str, params: list[dict], ids: list[str]) -> list:
-        cancel = lambda: any(i in self.cancelled for i in ids)  # noqa: E731
+        def cancel() -> bool:
+            return any(i in self.cancelled for i in ids)
+
         if method == "ping":
             return [{"pong": True, "pid": os.getpid()}]
         if method == "load":
             keys = ("model", "adapter", "device", "dtype")
             return [self.load(**{k: params[0].get(k) for k in keys})]
         if method == "info":
-            p = self.predictor
-            return [{"model": p.engine.lm.describe() if p else None, "error": self.load_error,
+            loaded = self.predictor
+            return [{"model": loaded.engine.lm.describe() if loaded else None,
+                     "error": self.load_error,
                      "stats": dict(self.stats, cancelled=len(self.cancelled))}]
         if method == "sleep" and self.debug:      # test hook: an uninterruptible hang
             time.sleep(float(params[0].get("seconds", 1)))
@@ -199,9 +206,9 @@ class _Server:
             return [[x.to_json() for x in row] for row in res]
         if method == "predict_inputs":
             from .predict import InputTask, default_function
-            tasks = [InputTask(p["code"], p.get("function") or default_function(p["code"]),
-                               p["target_output"]) for p in params]
-            res = pred.predict_input_batch(tasks, mode, samples, temp, cancel,
+            in_tasks = [InputTask(p["code"], p.get("function") or default_function(p["code"]),
+                                  p["target_output"]) for p in params]
+            res = pred.predict_input_batch(in_tasks, mode, samples, temp, cancel,
                                            first.get("max_new_tokens"))
             return [[x.to_json() for x in row] for row in res]
         if method == "generate":

@@ -18,6 +18,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from types import EllipsisType
 
 __all__ = ["ModelWorker", "WorkerError", "WorkerTimeout", "WorkerCancelled"]
 
@@ -121,7 +122,8 @@ class ModelWorker:
             proc = self._proc
             if proc is not None and proc.poll() is None:
                 try:
-                    proc.stdin.close()
+                    if proc.stdin is not None:
+                        proc.stdin.close()
                     proc.wait(timeout=5)
                 except (OSError, subprocess.TimeoutExpired):
                     self._kill()
@@ -161,7 +163,7 @@ class ModelWorker:
             pass    # the reader notices the exit and fails what is pending
 
     def request(self, method: str, params: dict | None = None,
-                timeout: float | None = ...) -> Future:  # type: ignore[assignment]
+                timeout: float | None | EllipsisType = ...) -> Future:
         """Send a request; returns a Future with `.request_id` (for `cancel`)."""
         if self._closed:
             raise WorkerError("Closed", "worker closed")
@@ -176,11 +178,13 @@ class ModelWorker:
             self._write(msg)
         return fut
 
-    def call(self, method: str, params: dict | None = None, timeout: float | None = ...):
+    def call(self, method: str, params: dict | None = None,
+             timeout: float | None | EllipsisType = ...):
         """Blocking convenience (not for event loops: use `acall`)."""
         return self.request(method, params, timeout).result()
 
-    async def acall(self, method: str, params: dict | None = None, timeout: float | None = ...):
+    async def acall(self, method: str, params: dict | None = None,
+                    timeout: float | None | EllipsisType = ...):
         return await asyncio.wrap_future(self.request(method, params, timeout))
 
     def cancel(self, request_id: str) -> bool:
@@ -215,7 +219,7 @@ class ModelWorker:
     # -- background threads --------------------------------------------------------------
 
     def _read(self, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:
+        for line in proc.stdout or ():
             try:
                 msg = json.loads(line)
             except ValueError:

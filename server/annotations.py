@@ -4,6 +4,7 @@ written example disagrees with its run, and the verified assert the quick fix in
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from . import present
 from .asserts import readable_assert
@@ -20,9 +21,9 @@ def lenses(st: State, uri: str) -> list[tuple[FunctionInfo, str, dict | None]]:
     doc = st.document(uri)
     if doc is None or doc.syntax is not None or not st.trusted:
         return []
-    out = []
+    out: list[tuple[FunctionInfo, str, dict[str, Any] | None]] = []
     for fn in doc.functions:
-        base = {"uri": uri, "function": fn.name, "line": fn.def_line}
+        base: dict[str, Any] = {"uri": uri, "function": fn.name, "line": fn.def_line}
         if examples(st, uri, doc, fn, with_tests=True):
             out.append((fn, "run", {"uri": uri, "function": fn.name, "digest": doc.digest}))
         out.append((fn, "explain", base))
@@ -31,7 +32,9 @@ def lenses(st: State, uri: str) -> list[tuple[FunctionInfo, str, dict | None]]:
 
 async def resolve_run_lens(st: State, uri: str, function: str) -> tuple[str, dict] | None:
     doc = st.document(uri)
-    fn = doc.function(function) if doc is not None and doc.syntax is None else None
+    if doc is None or doc.syntax is not None:
+        return None
+    fn = doc.function(function)
     if fn is None or not st.trusted:
         return None
     run = await primary(st, uri, doc, fn)
@@ -100,7 +103,8 @@ async def diagnostics(st: State, uri: str) -> list[Diag]:
             ln = e.line or 0
             text = lines[ln] if ln < len(lines) else ""
             rng = (ln, len(text) - len(text.lstrip()), ln, len(text.rstrip()))
-        data = {"kind": "mismatch", "function": e.function, "args": input_text(e)}
+        data: dict[str, Any] = {"kind": "mismatch", "function": e.function,
+                                "args": input_text(e)}
         actual = present.result_text(run.trace)
         if actual is not None and e.expected_range is not None and is_valid_expression(actual):
             data.update(actual=actual, range=list(e.expected_range))

@@ -43,8 +43,9 @@ def session_steps(receiver: str) -> tuple[str, list[str]] | None:
     if any(isinstance(n, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom))
            for n in ast.walk(node)):
         return None           # would bind or act differently outside the lambda
-    steps = [ast.get_source_segment(receiver, n) for n in [node.args[0], *elts[:-1]]]
-    if any(s is None or "\n" in s for s in steps) or name in _names_in(steps[0]):
+    segments = [ast.get_source_segment(receiver, n) for n in [node.args[0], *elts[:-1]]]
+    steps = [s for s in segments if s is not None and "\n" not in s]
+    if len(steps) < len(segments) or name in _names_in(steps[0]):
         return None
     return name, steps
 

@@ -12,6 +12,7 @@ import ast
 import builtins
 import doctest
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from .document import Example, FunctionInfo, Range
@@ -20,12 +21,13 @@ from .document import Example, FunctionInfo, Range
 _BUILTINS = frozenset(dir(builtins))
 
 
-def is_literalish(node: ast.AST, names: set[str] = frozenset()) -> bool:
+def is_literalish(node: ast.AST, names: AbstractSet[str] = frozenset()) -> bool:
     """An argument expression that can be evaluated with nothing but the module's globals and
     the builtins (it is only ever evaluated in the sandbox): no local variables of a test
     function, no await/yield. Lambdas and comprehensions bind their own names."""
     try:
-        loads, bound = set(), set()
+        loads: set[str] = set()
+        bound: set[str] = set()
         for n in ast.walk(node):
             if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
                 return False
@@ -63,7 +65,7 @@ def _kinds(names) -> dict[str, str]:
     return {n: ("static" if "." in n else "function") for n in names}
 
 
-def _literal_call_args(call: ast.Call, names: set[str]) -> bool:
+def _literal_call_args(call: ast.Call, names: AbstractSet[str]) -> bool:
     return all(is_literalish(a, names) for a in call.args) and all(
         is_literalish(k.value, names) for k in call.keywords)
 
@@ -77,7 +79,7 @@ def _class_name(node: ast.AST, in_test_file: bool) -> str | None:
     return None
 
 
-def classify_call(call: ast.Call, text: str, names, module_names: set[str],
+def classify_call(call: ast.Call, text: str, names, module_names: AbstractSet[str],
                   in_test_file: bool = False, session: dict | None = None
                   ) -> tuple[str, str | None, str, bool] | None:
     """(function, receiver, args, via_session) when `call` calls one of the document's
@@ -117,7 +119,7 @@ def classify_call(call: ast.Call, text: str, names, module_names: set[str],
     return None if args is None else (function, receiver, args, via_session)
 
 
-def classify_attribute(node: ast.Attribute, text: str, names, module_names: set[str],
+def classify_attribute(node: ast.Attribute, text: str, names, module_names: AbstractSet[str],
                        in_test_file: bool = False, session: dict | None = None
                        ) -> tuple[str, str | None, str, bool] | None:
     """(function, receiver, "", via_session) when `node` reads one of the document's
@@ -130,7 +132,7 @@ def classify_attribute(node: ast.Attribute, text: str, names, module_names: set[
 
 
 def _member(f: ast.Attribute, kind: str, text: str, kinds: dict[str, str],
-            module_names: set[str], in_test_file: bool, session: dict | None
+            module_names: AbstractSet[str], in_test_file: bool, session: dict | None
             ) -> tuple[str | None, str | None, bool]:
     """(function, receiver, via_session) when `f` is `<instance>.name` with `Cls.name` of
     `kind` (method or property) and an instance the sandbox can rebuild: `Cls(...)`,
@@ -159,8 +161,9 @@ def _member(f: ast.Attribute, kind: str, text: str, kinds: dict[str, str],
     return None, None, False
 
 
-def _node_range(node: ast.AST) -> Range:
-    return (node.lineno - 1, node.col_offset, node.end_lineno - 1, node.end_col_offset)
+def _node_range(node: ast.expr) -> Range:
+    end_line = node.end_lineno or node.lineno    # parsed nodes have both ends
+    return (node.lineno - 1, node.col_offset, end_line - 1, node.end_col_offset or 0)
 
 
 def _char_range(rng: Range, lines: list[str]) -> Range:
@@ -175,7 +178,7 @@ def _char_range(rng: Range, lines: list[str]) -> Range:
 
 
 def assert_example(node: ast.Assert, text: str, lines: list[str], names,
-                    module_names: set[str], in_test_file: bool = False) -> Example | None:
+                    module_names: AbstractSet[str], in_test_file: bool = False) -> Example | None:
     test = node.test
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1
             and isinstance(test.ops[0], ast.Eq)):
@@ -194,7 +197,7 @@ def assert_example(node: ast.Assert, text: str, lines: list[str], names,
     return None
 
 
-def _classify(node: ast.AST, text: str, names, module_names: set[str],
+def _classify(node: ast.AST | None, text: str, names, module_names: AbstractSet[str],
               in_test_file: bool = False, session: dict | None = None):
     """classify_call for a call, classify_attribute for a property read, else None."""
     if isinstance(node, ast.Call):
@@ -239,7 +242,7 @@ def _value_class(value: ast.AST, kinds: dict[str, str], classes: set[str]) -> st
 
 
 def doctest_examples(node: ast.AST, lines: list[str], names,
-                     module_names: set[str] = frozenset()) -> list[Example]:
+                     module_names: AbstractSet[str] = frozenset()) -> list[Example]:
     """Calls of the document's functions and methods in `node`'s docstring (a function, a
     class or the module), run as a doctest session: `s = Stack()` then `s.push(1)` then
     `s.pop()` gives `Stack.pop` an example whose receiver rebuilds `s` as it was."""
@@ -249,8 +252,9 @@ def doctest_examples(node: ast.AST, lines: list[str], names,
             and isinstance(body[0].value.value, str)):
         return []
     doc_node = body[0].value
+    docstring = str(doc_node.value)    # a str, as checked above
     try:
-        examples = _PARSER.get_examples(doc_node.value)
+        examples = _PARSER.get_examples(docstring)
     except ValueError:      # inconsistent indentation etc.
         return []
     first = doc_node.lineno - 1   # line on which the string literal starts
@@ -294,7 +298,7 @@ def doctest_examples(node: ast.AST, lines: list[str], names,
 
 
 def _session_statement(stmt: ast.stmt, src: str, session: dict[str, _SessionVar],
-                       kinds: dict[str, str], classes: set[str], module_names: set[str]):
+                       kinds: dict[str, str], classes: set[str], module_names: AbstractSet[str]):
     """Update the session with one statement; the example it makes, if any:
     (function, receiver, args, via_session, label)."""
     mentioned = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
@@ -377,6 +381,8 @@ def examples_in_test_file(text: str, module_stem: str, names,
                     ex.origin, ex.where, ex.expected_range = "test", where, None
                     found.setdefault(f"{ex.function}|{ex.run_args}", ex)
         for node in nodes:
+            if not isinstance(node, (ast.Call, ast.Attribute)):
+                continue
             got = _classify(node, text, kinds, set(), in_test_file=True)
             if got is not None:
                 e = Example(function=got[0], args=got[2], receiver=got[1], origin="test",

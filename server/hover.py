@@ -36,7 +36,8 @@ async def hover(st: State, uri: str, line: int, col: int) -> str | None:
         # `class P:` with P's own __init__: the hover of a call of the class
         init = doc.function(ident[0]) if ident is not None else None
         m = re.match(r"\s*class\s+([A-Za-z_]\w*)", text)
-        if init is not None and init.kind == "init" and m and m.group(1) == ident[0]:
+        if init is not None and ident is not None and init.kind == "init" and m \
+                and m.group(1) == ident[0]:
             if not st.trusted:
                 return f"**tracecot** · {present.UNTRUSTED}"
             return await hover_function(st, uri, doc, init)
@@ -48,7 +49,8 @@ async def hover(st: State, uri: str, line: int, col: int) -> str | None:
     if on_name:
         return await hover_function(st, uri, doc, fn)
     nested = doc.nested_at(line)
-    if nested is not None and ident is not None and doc.function(nested.outer) is not None \
+    if nested is not None and ident is not None and nested.outer is not None \
+            and doc.function(nested.outer) is not None \
             and not keyword.iskeyword(ident[0]) \
             and ident[0] in local_names(doc.text, nested.def_line):
         return await hover_nested_variable(st, uri, doc, nested, ident[0])
@@ -112,7 +114,8 @@ async def hover_nested_variable(st: State, uri: str, doc: Document, nested,
                                 name: str) -> str | None:
     """A variable of a def nested in a runnable function: its values in each call the
     enclosing function's run made of it."""
-    run = await primary(st, uri, doc, doc.function(nested.outer))
+    fn = doc.function(nested.outer) if nested.outer is not None else None
+    run = await primary(st, uri, doc, fn) if fn is not None else None
     if run is None or not run.trace.ok:
         return None
     calls = present.nested_value_history(run.trace, nested.name, name)

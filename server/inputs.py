@@ -49,17 +49,17 @@ def parse_document(text: str) -> Document:
         kinds = {f.name: f.kind for f in doc.functions}
         found: list[tuple[int, str | None, Example]] = []
         for order, (node, owner) in enumerate(owners):
-            for e in doctest_examples(node, lines, kinds, module_names):
-                found.append((order, owner, e))
+            for ex in doctest_examples(node, lines, kinds, module_names):
+                found.append((order, owner, ex))
         for f in doc.functions:
             own = [e for _, o, e in found if o == f.name and e.function == f.name]
             rest = [e for _, o, e in found if o != f.name and e.function == f.name]
             f.examples = own + sorted(rest, key=lambda e: e.line or 0)
         for node in ast.walk(tree):
             if isinstance(node, ast.Assert):
-                ex = assert_example(node, text, lines, kinds, module_names)
-                if ex is not None:
-                    doc.asserts.append(ex)
+                example = assert_example(node, text, lines, kinds, module_names)
+                if example is not None:
+                    doc.asserts.append(example)
     except RecursionError:
         pass
     doc.asserts.sort(key=lambda e: e.line or 0)
@@ -305,7 +305,7 @@ def local_names(text: str, def_line: int) -> set[str]:
     a = node.args
     names = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {p.arg for p in (a.vararg, a.kwarg) if p is not None}
-    todo = list(node.body)
+    todo: list[ast.AST] = list(node.body)
     while todo:
         n = todo.pop()
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

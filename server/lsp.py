@@ -39,8 +39,11 @@ class Protocol(LanguageServerProtocol):
     """executeCommand as a plain coroutine: pygls then cancels it on $/cancelRequest (its
     generator-based default would leave the command, and its sandbox runs, going)."""
 
+    _server: TracecotServer
+
     @lsp_method(T.WORKSPACE_EXECUTE_COMMAND)
-    async def lsp_workspace__execute_command(self, params: T.ExecuteCommandParams):
+    async def lsp_workspace__execute_command(  # type: ignore[override]  # a coroutine, see above
+            self, params: T.ExecuteCommandParams):
         return await self._server.execute(params)
 
     def structure_message(self, data):
@@ -379,7 +382,7 @@ def on_code_lens(ls: TracecotServer, params: T.CodeLensParams):
     for fn, kind, data in ls.service().lenses(params.text_document.uri):
         rng = _range((fn.def_line, 0, fn.def_line, 0))
         if kind == "run":
-            out.append(T.CodeLens(range=rng, data={"kind": "run", **data}))
+            out.append(T.CodeLens(range=rng, data={"kind": "run", **(data or {})}))
         else:
             title, cmd = _LENS_TITLES[kind]
             out.append(T.CodeLens(range=rng, command=T.Command(title=title, command=cmd,

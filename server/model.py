@@ -41,7 +41,7 @@ class ModelService:
         self.adapter = ""
         self.state = "disabled"
         self.error: str | None = None
-        self._worker = None
+        self._worker: ModelWorker | None = None
         self._ready: asyncio.Task | None = None
         self._on_state = on_state or (lambda s, m: None)
 

@@ -244,8 +244,9 @@ def hover_variable(name: str, call: str, history: list[ValueChange], limit: int 
                 f"{md_code(short(call, 80))}")
     head = f"**tracecot** · {md_code(name)} in {md_code(short(call, 80))}: " \
            f"{len(history)} change{'s' * (len(history) != 1)}"
-    rows = history if len(history) <= limit else \
-        history[: limit // 2] + [None] + history[-(limit // 2):]
+    rows: list[ValueChange | None] = list(history)
+    if len(history) > limit:     # None: where the middle is left out
+        rows = [*history[: limit // 2], None, *history[-(limit // 2):]]
     lines = []
     for ch in rows:
         if ch is None:

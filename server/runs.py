@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -28,7 +29,7 @@ _NOT_CACHED = ("cancelled", "sandbox_error")
 
 @dataclass
 class _Inflight:
-    future: object                    # concurrent.futures.Future from Sandbox.submit
+    future: Future | None             # from Sandbox.submit
     waiting: asyncio.Future           # asyncio view of it
     waiters: int = 0
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
+from types import EllipsisType
 from typing import Callable
 
 from tracecot.tracer.schema import RunRequest
 
-from . import annotations, examples, explaining, hover
+# The module, not the __future__ feature of that name.
+from . import annotations as ann
+from . import examples, explaining, hover
 from .document import Document, Example, FunctionInfo
 from .explain import Explanation
 from .model import ModelService
@@ -84,8 +87,8 @@ class Service:
         return self.state.run_input(run_id)
 
     # ------------------------------------------------------------------ runs
-    def request(self, uri: str, doc: Document, e: Example, expected: str | None = ...
-                ) -> RunRequest:
+    def request(self, uri: str, doc: Document, e: Example,
+                expected: str | None | EllipsisType = ...) -> RunRequest:
         return self.state.request(uri, doc, e, expected)
 
     async def run(self, uri: str, doc: Document, e: Example) -> Run:
@@ -102,20 +105,20 @@ class Service:
         return await hover.hover(self.state, uri, line, col)
 
     def lenses(self, uri: str) -> list[tuple[FunctionInfo, str, dict | None]]:
-        return annotations.lenses(self.state, uri)
+        return ann.lenses(self.state, uri)
 
     async def resolve_run_lens(self, uri: str, function: str) -> tuple[str, dict] | None:
-        return await annotations.resolve_run_lens(self.state, uri, function)
+        return await ann.resolve_run_lens(self.state, uri, function)
 
     async def inlay_hints(self, uri: str, first: int, last: int) -> list[tuple[int, int, str]]:
-        return await annotations.inlay_hints(self.state, uri, first, last)
+        return await ann.inlay_hints(self.state, uri, first, last)
 
     async def diagnostics(self, uri: str) -> list[Diag]:
-        return await annotations.diagnostics(self.state, uri)
+        return await ann.diagnostics(self.state, uri)
 
     async def verified_assert(self, uri: str, doc: Document, fn: FunctionInfo
                               ) -> tuple[str, int] | None:
-        return await annotations.verified_assert(self.state, uri, doc, fn)
+        return await ann.verified_assert(self.state, uri, doc, fn)
 
     # ------------------------------------------------------------------ settings and trust
     def initialize(self, settings: Settings, trusted: bool, roots: list[str]) -> None:

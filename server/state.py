@@ -11,7 +11,8 @@ import itertools
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from types import EllipsisType
+from typing import Any, Callable
 
 from tracecot.tracer.schema import RunRequest, Trace
 
@@ -40,9 +41,14 @@ class Settings:
         s = Settings(**vars(base)) if base else Settings()
         if not isinstance(d, dict):
             return s
-        sub = lambda k: d.get(k) if isinstance(d.get(k), dict) else {}  # noqa: E731
+        def sub(k: str) -> dict[str, Any]:
+            v = d.get(k)
+            return v if isinstance(v, dict) else {}
+
+        def num(v: object) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
         run, model = sub("run"), sub("model")
-        num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0  # noqa: E731
         if num(run.get("timeout")):
             s.timeout = min(float(run["timeout"]), 600.0)
         if num(run.get("stepCap")):
@@ -119,8 +125,8 @@ class State:
             h = self.histories[root] = History(root or None)
         return h
 
-    def request(self, uri: str, doc: Document, e: Example, expected: str | None = ...
-                ) -> RunRequest:
+    def request(self, uri: str, doc: Document, e: Example,
+                expected: str | None | EllipsisType = ...) -> RunRequest:
         exp = e.expected if expected is ... else expected
         return make_request(doc.runnable, self.to_path(uri), e.function, e.run_args,
                             self.settings, expected=exp)

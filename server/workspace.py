@@ -65,7 +65,8 @@ class TestIndex:
         self._files[root], self._listed[root] = found[:MAX_TEST_FILES], now
         return self._files[root]
 
-    def examples(self, root: str | None, module_path: str | None, names: set[str]) -> list[Example]:
+    def examples(self, root: str | None, module_path: str | None,
+                 names: dict[str, str] | set[str]) -> list[Example]:
         if not root or not module_path or not names:
             return []
         stem = Path(module_path).stem

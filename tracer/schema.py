@@ -10,7 +10,6 @@ Bump SCHEMA_VERSION whenever a field changes meaning; readers refuse other versi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from functools import cache
 from typing import Any, TypeVar
 
 SCHEMA_VERSION = 1
@@ -170,9 +169,14 @@ def to_json(obj: Any) -> Any:
 _T = TypeVar("_T")
 
 
-@cache
+_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
+
+
 def _field_names(cls: type[Any]) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names
 
 
 def _build(cls: type[_T], data: dict[str, Any]) -> _T:

@@ -147,7 +147,7 @@ def _enc(obj, lim: Limits, depth: int, ancestors: tuple) -> dict:
         getitem = list.__getitem__ if seq is not obj else base.__getitem__
         n = getlen(seq)
         shown = min(n, lim.items)
-        items = [_enc(getitem(seq, i), lim, depth + 1, inner) for i in range(shown)]
+        items: list[Any] = [_enc(getitem(seq, i), lim, depth + 1, inner) for i in range(shown)]
         if base is tuple and tp is not tuple:
             fields = _lookup(tp, "_fields")[1]
             names = [f for f in fields if type(f) is str] if type(fields) is tuple else []

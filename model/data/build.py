@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..progress import Progress
 from .decontaminate import Decontaminator, benchmark_functions
@@ -30,6 +31,9 @@ from .generate import generate_program
 from .inputs import args_source
 from .shards import ShardWriter, existing_outputs, split_of
 from .stats import Report, load_tokenizer, print_summary, token_lengths
+
+if TYPE_CHECKING:
+    from tracecot.tracer import Sandbox
 
 
 @dataclass
@@ -62,16 +66,17 @@ class BuildConfig:
 
 # ------------------------------------------------------------------------------ workers
 
-_SANDBOX = None
+_SANDBOX: Sandbox | None = None
 _LIMITS = Limits()
 
 
-def _init_worker() -> None:
+def _init_worker() -> Sandbox:
     global _SANDBOX
     import atexit
     from tracecot.tracer import Sandbox
-    _SANDBOX = Sandbox()
-    atexit.register(_SANDBOX.close)
+    _SANDBOX = sandbox = Sandbox()
+    atexit.register(sandbox.close)
+    return sandbox
 
 
 def _work(c: Candidate) -> tuple[Candidate, Outcome]:
@@ -84,7 +89,8 @@ class Screen:
     """De-duplication (normalised-AST hash) and decontamination, counted per source."""
 
     def __init__(self, dec: Decontaminator | None, report: Report):
-        self.dec, self.report, self.seen = dec, report, set()
+        self.dec, self.report = dec, report
+        self.seen: set[str] = set()
 
     def admit(self, source: str, code: str) -> str | None:
         """The program's hash if it is new and clean, else None."""
@@ -197,12 +203,12 @@ def build(cfg: BuildConfig, log=sys.stderr) -> dict:
 
 def _outcomes(cands, workers: int):
     if workers <= 1:
-        _init_worker()
+        sandbox = _init_worker()
         try:
             for c in cands:
                 yield _work(c)
         finally:
-            _SANDBOX.close()
+            sandbox.close()
         return
     import multiprocessing as mp
     ctx = mp.get_context("spawn")

@@ -72,7 +72,7 @@ class Decontaminator:
                  status: dict[str, str] | None = None, min_grams: int = 10):
         self.n, self.threshold, self.min_grams = n, threshold, min_grams
         self.status = status or {}
-        self.refs = [(b, r) for b, r, _ in refs]
+        self.refs: list[tuple[str, str]] = [(b, r) for b, r, _ in refs]
         self.hashes: dict[str, int] = {}
         self.index: dict[int, list[int]] = defaultdict(list)
         self.sizes: list[int] = []
@@ -111,4 +111,5 @@ class Decontaminator:
                 best = (i, overlap)
         if best is None:
             return None
-        return Hit(*self.refs[best[0]], "ngram", round(best[1], 3))
+        benchmark, ref = self.refs[best[0]]
+        return Hit(benchmark, ref, "ngram", round(best[1], 3))

@@ -26,7 +26,8 @@ class _Renamer(ast.NodeTransformer):
     Docstrings are dropped."""
 
     def __init__(self, bound: set[str]):
-        self.bound, self.map = bound, {}
+        self.bound = bound
+        self.map: dict[str, str] = {}
 
     def _new(self, name: str) -> str:
         if name not in self.bound:

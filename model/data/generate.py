@@ -70,6 +70,8 @@ class _Body:
 
     def ret_expr(self, scope: Scope, prefer: list[str]) -> str:
         rt = self.returns
+        if rt is None:
+            raise ValueError("a function that returns nothing has no return expression")
         if isinstance(rt, tuple):
             return f"({self.g.expr(rt[0], scope, 1)}, {self.g.expr(rt[1], scope, 1)})"
         mine = [n for n in prefer if n in scope.vars and scope.vars[n].type == rt]
@@ -412,9 +414,11 @@ def generate_program(seed: int, index: int) -> Program | None:
         tree = ast.parse("\n\n".join(parts))
     except SyntaxError:
         return None
-    for fn in tree.body:
+    functions = [fn for fn in tree.body if isinstance(fn, ast.FunctionDef)]
+    assert len(functions) == len(tree.body), "the parts are function definitions"
+    for fn in functions:
         prune_dead(fn)
-    f = tree.body[-1]
+    f = functions[-1]
     used = _used_names(f)
     if helpers and helpers[0].name not in used:
         tree.body = [f]
@@ -440,7 +444,8 @@ def _unparse(tree: ast.Module) -> str:
             if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
                     and isinstance(node.args[0], ast.GeneratorExp):
                 g = node.args[0]
-                line, start, end = lines[g.lineno - 1], g.col_offset, g.end_col_offset
+                start, end = g.col_offset, g.end_col_offset or g.col_offset
+                line = lines[g.lineno - 1]
                 if line[start - 1:start + 1] == "((" and line[end:end + 1] == ")":
                     lines[g.lineno - 1] = line[:start - 1] + line[start:end] + line[end + 1:]
                     break

@@ -22,6 +22,7 @@ import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from tracecot.model.prompts import focus_source
 
@@ -304,7 +305,7 @@ def _without_docstrings(code: str) -> str:
     return ast.unparse(tree)
 
 
-def _plain_function(node: ast.stmt) -> bool:
+def _plain_function(node: ast.stmt) -> TypeGuard[ast.FunctionDef]:
     return isinstance(node, ast.FunctionDef) and not node.decorator_list \
         and not node.name.startswith("__") and node.args.vararg is None \
         and node.args.kwarg is None
@@ -332,7 +333,7 @@ def harvest(root: Path | str | None = None, *, source: str = "stdlib", seed: int
             if not _plain_function(node):
                 continue
             counts["functions seen"] += 1
-            if node.end_lineno - node.lineno + 1 > 3 * max_lines:
+            if (node.end_lineno or node.lineno) - node.lineno + 1 > 3 * max_lines:
                 counts["skipped: program too long"] += 1
                 continue
             code = _without_docstrings(focus_source(sf.text, node.name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TextIO
 
 SPLITS = ("train", "valid")
 
@@ -27,7 +28,7 @@ class ShardWriter:
         self.out, self.shard_size = Path(out), shard_size
         self.out.mkdir(parents=True, exist_ok=True)
         self.counts = {s: 0 for s in SPLITS}
-        self.files: dict[str, object] = {}
+        self.files: dict[str, TextIO] = {}
         self.paths: list[Path] = []
 
     def write(self, split: str, record: dict) -> None:

@@ -97,7 +97,8 @@ def humaneval_calls() -> list[Task]:
             if any(isinstance(a, ast.Starred) for a in node.args) \
                     or not all(map(_is_literal, parts)):
                 continue
-            args = [ast.get_source_segment(test, a) for a in node.args]
+            # Parsed nodes have positions: a segment is never None.
+            args = [ast.get_source_segment(test, a) or "" for a in node.args]
             args += [f"{k.arg}={ast.get_source_segment(test, k.value)}" for k in node.keywords]
             tasks.append(Task(f"{prob['task_id']}#{n}", prob["prompt"] + prob["canonical_solution"],
                               prob["entry_point"], ", ".join(args), expected_of.get(id(node))))

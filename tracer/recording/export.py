@@ -26,8 +26,9 @@ where a token is an immutable object, a capture.Snap, or an encoding (dict).
 from __future__ import annotations
 
 import ast
-from collections import _count_elements  # the C helper behind Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 from json.encoder import encode_basestring as _jstr
+from typing import Any
 
 from ..schema import BIND, CALL, CAUGHT, MUTATE, PROPAGATE, RAISE, RETURN, YIELD
 from .recorder import Snap
@@ -41,6 +42,7 @@ class Loops(list):
     """The module's loops (dicts, by header line) with their LoopIndex, which goes wherever
     the list goes (the recorder keeps the list, not always the analysis)."""
     __slots__ = ("loop_index",)
+    loop_index: LoopIndex
 
 
 class ForTargets(dict):
@@ -59,12 +61,13 @@ def analyse_names(tree) -> tuple[frozenset, ForTargets]:
     rebound to the very same object (small ints are shared), and carries the module's loops
     for export (`.loops`).
     """
-    targets, loops, hidden = ForTargets(), Loops(), {}
+    targets, loops = ForTargets(), Loops()
+    hidden: dict[int, frozenset[str]] = {}
     scopes = [tree] if tree is not None else []
     while scopes:
         scope = scopes.pop()
         comp, stored, comp_targets = set(), [], set()
-        params = set()
+        params: set[str] = set()
         if type(scope) is not ast.Module:
             a = scope.args
             params.update(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs)
@@ -157,7 +160,8 @@ class LoopIndex:
                    for n, keep in inside.items()}
 
 
-_OUTSIDE = (frozenset(), None, None)      # LoopIndex.at of a line in no loop
+# LoopIndex.at of a line in no loop
+_OUTSIDE: tuple[frozenset[Any], Any, Any] = (frozenset(), None, None)
 
 
 class RawJSON(str):
@@ -252,7 +256,7 @@ def export_events(rec, loops: list[dict], index: LoopIndex | None = None
     kept = None                    # the loops (LoopIndex.at) `counters` was last cut to
     prev = None                    # previous LINE of the current frame
     cur = 0
-    lines_j = _LINES_0             # line -> its LINE event in frame 0, else None:
+    lines_j: Memo | None = _LINES_0   # line -> its LINE event in frame 0, else None:
     line_head = _LINE_HEAD_0       # ... the LINE events of the current frame up to the line
     # out[pend:] are the BIND/MUTATEs of (pend_fid, pend_line) since the last other event: a
     # LOOP of that very line goes before them (a for target is bound in the new iteration).

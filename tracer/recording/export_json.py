@@ -14,7 +14,9 @@ run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from operator import call
+from typing import Any
 from json.encoder import encode_basestring as _jstr
 
 from .recorder import K_BYTES, K_DICT, K_LIST, K_SET, Snap
@@ -51,10 +53,11 @@ def _default(o):
 
 
 try:
-    from json.encoder import c_make_encoder as _c_make
+    # Not in the stubs: the C encoder json.dumps itself uses (None without the _json module).
+    from json.encoder import c_make_encoder as _c_make  # type: ignore[attr-defined]
     _C_ENC = _c_make(None, _default, _jstr, None, ":", ",", False, False, True) \
         if _c_make is not None else None
-except Exception:  # noqa: BLE001 pragma: no cover - pure-Python json, any failure: no C encoder
+except Exception:  # noqa: BLE001  # pragma: no cover - pure-Python json: no C encoder
     _C_ENC = None
 
 
@@ -130,13 +133,15 @@ def _encoded_j(x) -> str:
     return dumps(encode(x, TRACE_LIMITS))
 
 
-_SCALAR_J = {int: INTS.__getitem__, str: str_j, float: _float_j,
-             bool: lambda b: TRUE_J if b else FALSE_J, type(None): lambda _: NONE_J,
-             bytes: _encoded_j, complex: _encoded_j}
+_SCALAR_J: dict[type, Callable[[Any], str]] = {
+    int: INTS.__getitem__, str: str_j, float: _float_j,
+    bool: lambda b: TRUE_J if b else FALSE_J, type(None): lambda _: NONE_J,
+    bytes: _encoded_j, complex: _encoded_j}
 # The scalars a tuple's encoding is written for here, item by item (the others: by encode).
-_SCALAR_J_OF = {tp: _SCALAR_J[tp] for tp in (int, str, float, bool, type(None))}
+_SCALAR_J_OF: dict[type, Callable[[Any], str]] = {
+    tp: _SCALAR_J[tp] for tp in (int, str, float, bool, type(None))}
 # What a snapshot's items can be (capture.snapshot): scalars and flat tuples of them.
-_ITEM_J = {**_SCALAR_J, tuple: _tuple_j}
+_ITEM_J: dict[type, Callable[[Any], str]] = {**_SCALAR_J, tuple: _tuple_j}
 
 
 def _item_j(x) -> str:

@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
+from types import FrameType
 
 _OURS = __name__.rsplit(".", 2)[0] + "."        # "tracecot.tracer."
 _real_signal = signal.signal
 _real_getsignal = signal.getsignal
 _call_tracing = sys.call_tracing
 
-resync = None          # set by the child: resync(user_frame) after a handler ran in our code
+# Set by the child: resync(user_frame) after a handler ran in our code.
+resync: Callable[[FrameType], None] | None = None
 closed = False         # set by the child when the call is over: user handlers no longer run
 _passing: list = []    # the exception a handler raised in our code, on its way to user code
 # 3.11's sys.call_tracing does not turn tracing back on inside a trace function: there the
