@@ -16,11 +16,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field, replace
 
-from ..narration.analysis import (OUTPUT_CUT_MARK, Analysis, LoopRun, analyse, args_value,
-                                  event_value)
+from ..narration.analysis import Analysis, LoopRun, analyse, args_value, event_value
 from ..narration.narrative import Claim, Narrative, TraceSummary
-from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD,
-                     RunRequest, Trace)
+from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, OUTPUT_CUT_MARK, PROPAGATE, RAISE,
+                     RETURN, YIELD, RunRequest, Trace)
 from ..narration.source_lines import branch_header
 from ..values import canonical_key, encode, render
 
