@@ -30,6 +30,16 @@ def test_loop_cut_by_the_event_cap_has_no_count_nor_ending(sandbox, max_events):
         for verdict in v.verdicts:
             if verdict.claim.kind == "loop_count":
                 assert not verdict.ok
+    # What the record cannot show, the line counts can: stated and checked as such.
+    story = narrate(trace, req)
+    counted = [c for c in story.conclusion_claims if c.kind == "line_count"]
+    assert [(c.line, c.value["v"]) for c in counted] == [(2, 10_001)]
+    assert "line 2 ran 10,001 times" in story.conclusion
+    verdicts = {v.claim.kind: v for v in verify(story, sandbox).verdicts}
+    assert verdicts["line_count"].ok
+    counted[0].value = {"t": "int", "v": 4983}
+    verdicts = {v.claim.kind: v for v in verify(story, sandbox).verdicts}
+    assert verdicts["line_count"].verdict == "wrong"
 
 
 def test_print_cut_by_the_output_cap_is_not_claimed(sandbox):

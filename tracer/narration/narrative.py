@@ -15,12 +15,12 @@ from ..schema import Frame, RunRequest, Trace
 from ..values import encode, render
 
 __all__ = ["CLAIM_KINDS", "Claim", "Step", "TraceSummary", "Narrative", "request_for",
-           "outcome_claims", "excerpt", "VALUE_CHARS_MD", "VALUE_CHARS_PLAIN", "short", "tick", "fn_code",
-           "args_text", "join_words"]
+           "outcome_claims", "excerpt", "VALUE_CHARS_MD", "VALUE_CHARS_PLAIN", "short", "tick",
+           "fn_code", "args_text", "join_words"]
 
 CLAIM_KINDS = ("binds", "mutates", "returns", "yields", "raises", "caught", "propagates",
                "calls", "prints", "loop_count", "branch", "value", "runs", "result",
-               "exception", "error")
+               "exception", "error", "line_count")
 
 
 @dataclass

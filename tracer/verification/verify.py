@@ -180,6 +180,9 @@ class Facts:
                 return "wrong", None, f"the fresh run {_outcome(t)}", None
             return ("ok" if t.error.kind == claim.variable else "wrong"), \
                 encode(t.error.kind), "", None
+        if kind == "line_count":        # the whole run's, kept outside the event budget
+            got = encode(t.line_counts.get(claim.line, 0))
+            return ("ok" if _same(claim.value, got) else "wrong"), got, "", None
         if kind == "runs":
             idx = self.at_line.get(claim.line, [])
             k = self._pick(idx, claim.event_index, cursor, offset)
