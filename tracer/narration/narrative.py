@@ -138,11 +138,11 @@ def short(v: dict | None, limit: int = VALUE_CHARS_MD) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def excerpt(text: str, limit: int) -> str:
+def excerpt(text: str, limit: int, mark: str = "…") -> str:
     """A bounded excerpt of printed text, saying how much is left out."""
     if len(text) <= limit:
         return repr(text)
-    return f"{text[:limit]!r} … {len(text) - limit:,} more characters"
+    return f"{text[:limit]!r} {mark} {len(text) - limit:,} more characters"
 
 
 def tick(s: str) -> str:
