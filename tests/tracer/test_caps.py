@@ -82,3 +82,15 @@ def f(n):
     story = narrate_backward(trace, req)
     assert not any(c.kind == "raises" for c in story.claims)
     assert "cannot be traced back" in story.steps[0].plain
+
+
+def test_a_long_print_is_an_excerpt_that_verify_text_does_not_take_for_the_whole(sandbox):
+    from tracecot.tracer.narration.narrate import to_plain
+    from tracecot.tracer.verification.verify_text import verify_text
+    req = RunRequest(function="shout", args="1", source=SHOUT)
+    trace = sandbox.run(req)
+    text = to_plain(narrate(trace, req))
+    assert "... 600 more characters" in text
+    tv = verify_text(SHOUT, "shout", "1", text, trace=trace)
+    (excerpt,) = [s for s in tv.sentences if "more characters" in s.text]
+    assert excerpt.verdict == "unchecked" and not tv.wrong
