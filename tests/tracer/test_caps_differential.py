@@ -14,7 +14,8 @@ runs N times." for every N a loop shows in the cut record, checked on the capped
 must not be wrong on the complete one, nor contradict the independent counts.
 
 A ✓ that either oracle refutes fails the test, and so do line counts of a run that finished
-under its caps that differ from the complete run's (they are kept outside the event budget). User code only ever runs in the sandbox.
+under its caps that differ from the complete run's (they are kept outside the event budget).
+User code only ever runs in the sandbox.
 """
 
 from __future__ import annotations
