@@ -115,3 +115,62 @@ def bar_chart(path: str | Path, title: str, bars: list[tuple[str, float]],
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def line_chart(path: str | Path, title: str, series: list[tuple[str, list[tuple[float, float]]]],
+               xlabel: str = "", subtitle: str = "") -> Path:
+    """Write curves (e.g. train and validation loss against tokens) to `path`."""
+    path = Path(path)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        _line_fallback(path, title, series, xlabel, subtitle)
+        return path
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    for label, pts in series:
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
+                    marker="o" if len(pts) < 30 else None)
+    ax.set_xlabel(xlabel)
+    ax.legend()
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _line_fallback(path: Path, title: str, series, xlabel: str, subtitle: str) -> None:
+    w, h = 640, 380
+    cv = _Canvas(w, h)
+    cv.text(20, 14, title[: (w - 40) // 12], scale=3)
+    if subtitle:
+        cv.text(20, 40, subtitle[: (w - 40) // 8], scale=2)
+    left, top, right, bottom = 80, 70, w - 20, h - 50
+    cv.rect(left, top, left + 2, bottom, (0, 0, 0))
+    cv.rect(left, bottom, right, bottom + 2, (0, 0, 0))
+    pts = [p for _, s in series for p in s if p[1] == p[1]]     # NaN-free
+    if not pts:
+        path.write_bytes(cv.png())
+        return
+    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts) or 1
+    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    for frac in (0, 0.5, 1):
+        y = bottom - int((bottom - top) * frac)
+        val = f"{y0 + frac * (y1 - y0):.2f}"
+        cv.text(left - 10 - text_width(val), y - 5, val)
+    cv.text(right - text_width(f"{x1:.0f}"), bottom + 10, f"{x1:.0f}")
+    cv.text(left, bottom + 10, xlabel[:40].upper())
+    for i, (label, s) in enumerate(series):
+        color = _COLORS[i % len(_COLORS)]
+        cv.text(right - 200, top + 4 + 16 * i, label.upper()[:24], rgb=color)
+        for x, y in s:
+            if y != y:
+                continue
+            px = left + int((right - left) * (x - x0) / (x1 - x0))
+            py = bottom - int((bottom - top) * (y - y0) / (y1 - y0))
+            cv.rect(px - 1, py - 1, px + 2, py + 2, color)
+    path.write_bytes(cv.png())

@@ -7,7 +7,8 @@ default ~/.cache/tracecot/models) and
 loaded from there afterwards (a few seconds). Any local Hugging Face checkpoint directory (or
 another .gguf file) can be used instead, optionally with a PEFT/LoRA adapter on top.
 
-Environment: TRACECOT_MODEL (checkpoint dir or .gguf), TRACECOT_ADAPTER (adapter dir),
+Environment: TRACECOT_MODEL (checkpoint dir or .gguf), TRACECOT_ADAPTER (adapter dir, or
+"none" for the base model without the shipped fine-tuned adapter),
 TRACECOT_CACHE (cache root), TRACECOT_DEVICE (auto|cpu|cuda), TRACECOT_DTYPE
 (auto|float32|bfloat16|float16), TRACECOT_THREADS (CPU threads).
 """
@@ -265,11 +266,34 @@ def load_adapter(model, adapter: str | os.PathLike):
         raise ModelLoadError("adapter", path, f"{type(e).__name__}: {e}") from e
 
 
+SHIPPED_ADAPTER = Path(__file__).parent / "adapters" / "default"
+NO_ADAPTER = "none"
+
+
+def shipped_adapter() -> Path | None:
+    """The fine-tuned adapter shipped with the package (model/adapters/default), if present."""
+    return SHIPPED_ADAPTER if (SHIPPED_ADAPTER / "adapter_config.json").is_file() else None
+
+
+def resolve_adapter(model: str | os.PathLike | None = None,
+                    adapter: str | os.PathLike | None = None) -> str | None:
+    """Argument, else $TRACECOT_ADAPTER, else the shipped adapter when the model is the
+    embedded default (it was trained for that base only); "none" means the base model."""
+    spec = str(adapter) if adapter else (os.environ.get("TRACECOT_ADAPTER") or None)
+    if spec is not None:
+        return None if spec.strip().lower() == NO_ADAPTER else spec
+    if model or os.environ.get("TRACECOT_MODEL"):
+        return None
+    found = shipped_adapter()
+    return str(found) if found else None
+
+
 def load_model(model: str | os.PathLike | None = None, adapter: str | os.PathLike | None = None,
                device: str | None = None, dtype: str | None = None) -> LoadedModel:
-    """Load a model (default: embedded SmolLM2) with an optional adapter, ready for inference."""
+    """Load a model (default: embedded SmolLM2 + the shipped fine-tuned adapter when present),
+    ready for inference; adapter "none" (or TRACECOT_ADAPTER=none) gives the base model."""
     path, convert_s = resolve_model_path(model)
-    adapter = adapter or os.environ.get("TRACECOT_ADAPTER") or None
+    adapter = resolve_adapter(model, adapter)
     dev = pick_device(device)
     torch_dtype = pick_dtype(dev, dtype)
     if dev == "cpu":

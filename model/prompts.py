@@ -28,8 +28,7 @@ COT_INPUT_RULES = (
     "Reason backwards from the output, one short sentence per step, to an input that "
     "produces it. Then give one passing assertion in [ANSWER] tags.")
 
-# One worked example per task kind. The CoT reasoning follows the narrator's plain-text
-# style (tracecot.tracer.narration.narrate); tests check that each of its sentences verifies "ok".
+# One worked example per task kind; tests check that each CoT sentence verifies "ok".
 EXAMPLE_CODE = (
     "def f(nums):\n"
     "    total = 0\n"
@@ -39,19 +38,33 @@ EXAMPLE_CODE = (
     "    return [total, len(nums)]")
 EXAMPLE_ARGS = "[3, 4, 6]"
 EXAMPLE_OUTPUT = "[10, 3]"
+# Exactly the narrator's plain text (tracer.narration.to_plain) for the example run, the
+# same numbered format as the CoT targets of the training data (prompts.completion);
+# tests/model/test_model_train_prompts.py re-narrates the run and compares.
 EXAMPLE_FORWARD = (
-    "f is called with nums = [3, 4, 6].\n"
-    "total is set to 0.\n"
-    "The loop starts: n is 3. 3 % 2 == 0 is False, so total stays 0.\n"
-    "Next n is 4. 4 % 2 == 0 is True, so total becomes 4.\n"
-    "Next n is 6. 6 % 2 == 0 is True, so total becomes 10.\n"
-    "The loop ends. f returns [total, len(nums)], which is [10, 3].")
+    "Let's execute the code step by step:\n"
+    '1. The function f is called with nums = [3, 4, 6].\n'
+    '2. Line 2: total = 0, so total is set to 0.\n'
+    '3. Line 3: the loop for n in nums runs 3 times.\n'
+    '   4. Iteration 1: n = 3.\n'
+    '      5. Line 4: with n = 3, the condition n % 2 == 0 is false, so it goes to line 3.\n'
+    '   6. Iteration 2: n = 4.\n'
+    '      7. Line 4: with n = 4, the condition n % 2 == 0 is true, so it runs line 5.\n'
+    '      8. Line 5: total += n, so total is set to 4.\n'
+    '   9. Iteration 3: n = 6.\n'
+    '      10. Line 4: with n = 6, the condition n % 2 == 0 is true, so it runs line 5.\n'
+    '      11. Line 5: total += n, so total is set to 10.\n'
+    '   12. There are no more items, so the loop ends.\n'
+    '13. Line 6: return [total, len(nums)], so f returns [10, 3].\n'
+    'So the function returns [10, 3].')
 EXAMPLE_BACKWARD = (
-    "f returns [total, len(nums)], and the output is [10, 3].\n"
-    "So len(nums) must be 3 and total must be 10.\n"
-    "total adds up the even numbers of nums.\n"
-    "The even numbers must sum to 10, for example 4 and 6, and one odd number such as 3.\n"
-    "So nums = [3, 4, 6] works.")
+    "Let's reason backwards from the output:\n"
+    '1. The function returns at line 6 (return [total, len(nums)]), and the output is [10, 3].\n'
+    '   2. total was set to 0 at line 2 (total = 0), then set again at line 5 (total += n) '
+    'in the loop at line 3, ending as 10; these lines read n.\n'
+    '   3. nums is an argument: nums = [3, 4, 6].\n'
+    '      4. n is the loop variable at line 3; it took the values 3, 4, 6.\n'
+    'So the output comes from the argument nums = [3, 4, 6].')
 
 
 @dataclass(frozen=True)

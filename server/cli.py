@@ -6,6 +6,7 @@
     tracecot find-input FILE:FUNC OUTPUT  inputs that make FUNC return OUTPUT, proven by runs
     tracecot eval ...                   model evaluation harness (tracecot.model)
     tracecot data build ...             verified training data (tracecot.model.data)
+    tracecot train ...                  fine-tune the model (tracecot.model.training)
     tracecot serve [--tcp]              language server (tracecot.server)
 
 Exit codes: 0 ok, 1 not verified, 2 usage error, 3 the run failed (timeout, syntax error, ...).
@@ -225,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.model.data.build", ns.rest))
 
+    p = sub.add_parser("train", help="fine-tune the model on built data", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda ns: _delegate("tracecot.model.training", ns.rest))
+
     p = sub.add_parser("serve", help="start the language server", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.server.lsp", ns.rest))
@@ -242,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     # argparse.REMAINDER drops a remainder that starts with an option (`serve --tcp`):
     # delegated commands get their arguments untouched.
     delegated = {"serve": "tracecot.server.lsp", "eval": "tracecot.model.evaluate",
-                 "data": "tracecot.model.data.build"}
+                 "data": "tracecot.model.data.build", "train": "tracecot.model.training"}
     if argv and argv[0] in delegated:
         run = lambda: _delegate(delegated[argv[0]], argv[1:])  # noqa: E731
     else:

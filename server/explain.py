@@ -17,7 +17,7 @@ from tracecot.tracer.narration.narrate import narrate, narrate_backward, to_mark
 from tracecot.tracer.narration.narrative import Narrative
 from tracecot.tracer.schema import BIND, LOOP, MUTATE, RAISE, RETURN, RunRequest, Trace
 from tracecot.tracer.values import render
-from tracecot.tracer.verification.verify import Verification, verify
+from tracecot.tracer.verification.verify import Verification, fresh_request, verify
 
 from .present import StepLine, md_code, mark, outcome, short
 
@@ -82,7 +82,7 @@ def explain(trace: Trace, request: RunRequest, sandbox=None, backward: bool = Fa
     narrative = narrate_trace(trace, request, backward)
     if isinstance(narrative, Explanation):
         return narrative
-    fresh = sandbox.run(request) if sandbox is not None else None
+    fresh = sandbox.run(fresh_request(request)) if sandbox is not None else None
     return check(narrative, fresh)
 
 

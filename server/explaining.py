@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from tracecot.tracer.verification.verify import fresh_request
+
 from .document import Document, Example, FunctionInfo
 from .examples import examples
 from .explain import Explanation, check, narrate_trace
@@ -32,7 +34,7 @@ async def explained_primary(st: State, uri: str, doc: Document, fn: FunctionInfo
     fresh = None
     # Only when the sandbox has room: under load a run that never ends would hold two slots.
     if st.runner.cached(req) is None and st.runner.busy < 2:
-        fresh = asyncio.ensure_future(st.runner.run(req, cache=False))
+        fresh = asyncio.ensure_future(st.runner.run(fresh_request(req), cache=False))
     handed = False
     try:
         run = Run(exs[0], req, await st.runner.run(req))
@@ -76,7 +78,7 @@ async def _explain(st: State, run: Run, fresh_run: asyncio.Future | None = None)
     narrating = loop.run_in_executor(st.pool, narrate_trace, shown, run.request)
     fresh = None
     if run.trace.ok:
-        fresh = await (fresh_run or st.runner.run(run.request, cache=False))
+        fresh = await (fresh_run or st.runner.run(fresh_request(run.request), cache=False))
     elif fresh_run is not None:
         fresh_run.cancel()
     narrative = await narrating

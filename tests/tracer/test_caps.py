@@ -30,6 +30,16 @@ def test_loop_cut_by_the_event_cap_has_no_count_nor_ending(sandbox, max_events):
         for verdict in v.verdicts:
             if verdict.claim.kind == "loop_count":
                 assert not verdict.ok
+    # What the record cannot show, the line counts can: stated and checked as such.
+    story = narrate(trace, req)
+    counted = [c for c in story.conclusion_claims if c.kind == "line_count"]
+    assert [(c.line, c.value["v"]) for c in counted] == [(2, 10_001)]
+    assert "line 2 ran 10,001 times" in story.conclusion
+    verdicts = {v.claim.kind: v for v in verify(story, sandbox).verdicts}
+    assert verdicts["line_count"].ok
+    counted[0].value = {"t": "int", "v": 4983}
+    verdicts = {v.claim.kind: v for v in verify(story, sandbox).verdicts}
+    assert verdicts["line_count"].verdict == "wrong"
 
 
 def test_print_cut_by_the_output_cap_is_not_claimed(sandbox):
@@ -72,3 +82,15 @@ def f(n):
     story = narrate_backward(trace, req)
     assert not any(c.kind == "raises" for c in story.claims)
     assert "cannot be traced back" in story.steps[0].plain
+
+
+def test_a_long_print_is_an_excerpt_that_verify_text_does_not_take_for_the_whole(sandbox):
+    from tracecot.tracer.narration.narrate import to_plain
+    from tracecot.tracer.verification.verify_text import verify_text
+    req = RunRequest(function="shout", args="1", source=SHOUT)
+    trace = sandbox.run(req)
+    text = to_plain(narrate(trace, req))
+    assert "... 600 more characters" in text
+    tv = verify_text(SHOUT, "shout", "1", text, trace=trace)
+    (excerpt,) = [s for s in tv.sentences if "more characters" in s.text]
+    assert excerpt.verdict == "unchecked" and not tv.wrong

@@ -290,7 +290,6 @@ def seen_counts(trace, req) -> set[int]:
 def text_false_ticks(case, trace, full, stories, runs, printed, stats) -> list[str]:
     """verify_text (the model's reasoning): the narratives' plain text, and loop counts read
     off the cut record, checked on the capped trace; a ✓ must hold on the complete one."""
-    call = f"{case.function}({case.args})"
     every = {n for counts in runs.values() for n in counts}
     req = RunRequest(function=case.function, args=case.args, source=case.source)
     guesses = " ".join(f"The loop runs {n} times." for n in sorted(seen_counts(trace, req)))
@@ -298,8 +297,8 @@ def text_false_ticks(case, trace, full, stories, runs, printed, stats) -> list[s
     for story in stories:
         text = to_plain(story) + " " + guesses
         mode = "forward" if story.direction == "forward" else "backward"
-        shown = verify_text(case.source, call, text, trace=trace, mode=mode)
-        oracle = verify_text(case.source, call, text, trace=full, mode=mode)
+        shown = verify_text(case.source, case.function, case.args, text, trace=trace, mode=mode)
+        oracle = verify_text(case.source, case.function, case.args, text, trace=full, mode=mode)
         for v, o in zip(shown.sentences, oracle.sentences, strict=True):
             if v.verdict != "ok":
                 continue

@@ -20,9 +20,8 @@ from ..schema import (BIND, CALL, LINE, LOOP, MUTATE, OUTPUT, OUTPUT_CUT_MARK, P
                       RETURN, YIELD, Event, Frame, RunRequest, Trace)
 from .source_lines import branch_header, indent_of
 
-__all__ = ["Analysis", "analyse", "source_of", "cut_print", "OUTPUT_CUT_MARK", "Unit", "Call",
-           "LoopRun", "fn_name",
-           "event_value", "args_value", "NONE_VALUE"]
+__all__ = ["Analysis", "analyse", "source_of", "cut_print", "Unit", "Call", "LoopRun",
+           "fn_name", "event_value", "args_value", "NONE_VALUE"]
 
 
 def fn_name(frame: Frame | None) -> str:

@@ -131,7 +131,7 @@ class LineSteps:
                     claims.append(Claim("prints", e.line, e.stream or "stdout",
                                         encode(e.text or ""), it, e.frame))
                 md.append(f"prints {tick(excerpt(text, VALUE_CHARS_MD))}{where}")
-                pl.append(f"it prints {excerpt(text, VALUE_CHARS_PLAIN)}{where}")
+                pl.append(f"it prints {excerpt(text, VALUE_CHARS_PLAIN, '...')}{where}")
             elif k == RAISE:
                 claims.append(Claim("raises", e.line, e.name, encode(e.text or ""), it, e.frame))
                 msg = f": {e.text}" if e.text else ""

@@ -32,6 +32,7 @@ from .narrative import (VALUE_CHARS_PLAIN, Claim, Narrative, Step, TraceSummary,
                         outcome_claims, request_for, short, tick)
 from .rendering import to_markdown, to_plain
 from ..schema import OUTPUT_CUT_MARK, RunRequest, Trace
+from ..values import encode
 from .source_lines import branch_header, code_text, names_read
 
 __all__ = ["Claim", "Step", "Narrative", "TraceSummary", "narrate", "narrate_backward",
@@ -116,17 +117,36 @@ class _Forward(LoopSteps):
                 self.unit(node, depth)
 
     # -- ending
+    def line_counts(self) -> list[Claim]:
+        """How often each loop header ran in the whole run, from the trace's line counts
+        (complete whatever the event, output and depth caps), for a record that stops early
+        in a run that finished: what the record cannot show of its loops (at most 3)."""
+        t = self.trace
+        if t.status == "error":
+            return []
+        lines = sorted({lp.line for lp in t.loops if t.line_counts.get(lp.line)})[:3]
+        return [Claim("line_count", n, None, encode(t.line_counts[n]), None, None)
+                for n in lines]
+
     def conclusion(self) -> tuple[str, str, list[Claim]]:
         t = self.trace
         notes_md, notes_pl = [], []
+        counted: list[Claim] = []
         if t.truncated:
             notes_md.append(f"(The trace stops after {len(t.events)} recorded events; later "
                             "steps ran but were not recorded.)")
             notes_pl.append("(Later steps were not recorded.)")
+            counted = self.line_counts()
+            if counted:
+                runs = join_words([f"line {c.line} ran {c.value['v']:,} times"
+                                   for c in counted])
+                notes_md.append(f"(Line counts are kept whatever the caps: in the whole run, "
+                                f"{runs}.)")
+                notes_pl.append(f"(In the whole run, {runs}.)")
         if t.stdout.endswith(OUTPUT_CUT_MARK):
             notes_md.append("(The output cap was reached: later printed output was not kept.)")
             notes_pl.append("(Later printed output was not kept.)")
-        claims = outcome_claims(t)
+        claims = counted + outcome_claims(t)
         if t.status == "returned":
             md = f"So {tick(t.call)} returns {tick(short(t.result, 400))}."
             pl = f"So the function returns {short(t.result, 100_000)}."

@@ -15,12 +15,12 @@ from ..schema import Frame, RunRequest, Trace
 from ..values import encode, render
 
 __all__ = ["CLAIM_KINDS", "Claim", "Step", "TraceSummary", "Narrative", "request_for",
-           "outcome_claims", "excerpt", "VALUE_CHARS_MD", "VALUE_CHARS_PLAIN", "short", "tick", "fn_code",
-           "args_text", "join_words"]
+           "outcome_claims", "excerpt", "VALUE_CHARS_MD", "VALUE_CHARS_PLAIN", "short", "tick",
+           "fn_code", "args_text", "join_words"]
 
 CLAIM_KINDS = ("binds", "mutates", "returns", "yields", "raises", "caught", "propagates",
                "calls", "prints", "loop_count", "branch", "value", "runs", "result",
-               "exception", "error")
+               "exception", "error", "line_count")
 
 
 @dataclass
@@ -138,11 +138,11 @@ def short(v: dict | None, limit: int = VALUE_CHARS_MD) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def excerpt(text: str, limit: int) -> str:
+def excerpt(text: str, limit: int, mark: str = "…") -> str:
     """A bounded excerpt of printed text, saying how much is left out."""
     if len(text) <= limit:
         return repr(text)
-    return f"{text[:limit]!r} … {len(text) - limit:,} more characters"
+    return f"{text[:limit]!r} {mark} {len(text) - limit:,} more characters"
 
 
 def tick(s: str) -> str:

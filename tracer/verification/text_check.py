@@ -8,11 +8,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..narration.analysis import (OUTPUT_CUT_MARK, Analysis, LoopRun, analyse, event_value,
-                                  fn_name)
+from ..narration.analysis import Analysis, LoopRun, analyse, event_value, fn_name
 from .safe_eval import (SAFE_FUNCS, Undecodable, Unsafe, decode, equal_encoded, equal_py,
                         safe_eval)
-from ..schema import OUTPUT, RAISE, RETURN, RunRequest, Trace
+from ..schema import OUTPUT, OUTPUT_CUT_MARK, RAISE, RETURN, RunRequest, Trace
 from .text_claims import TextClaim
 from ..values import encoded_equal, is_complete, render
 

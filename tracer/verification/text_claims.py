@@ -218,6 +218,7 @@ _APPEND_RE = [re.compile(r"^(?P<item>.+?)\s+is\s+appended\s+to\s+(?:the\s+list\s
               re.compile(r"\bappends?\s+(?P<item>.+?)\s+to\s+(?:the\s+list\s+)?"
                          r"(?P<list>[A-Za-z_]\w*)\b", re.I),
               re.compile(r"^(?P<list>[A-Za-z_]\w*)\.append\((?P<item>.*)\)$")]
+_EXCERPT_RE = re.compile(r"\s*(?:…|\.\.\.)\s*[\d,]+ more characters")
 _PRINT_RE = [re.compile(r"\bprints?\s+(?:out\s+)?(?P<item>['\"].*)$", re.I),
              re.compile(r"^(?P<item>['\"].*?['\"])\s+is\s+printed\b", re.I)]
 _RAISE_RE = [re.compile(r"\b(?:raises?|throws?|raising)\s+(?:an?\s+)?(?P<exc>[A-Z]\w*)", re.I),
@@ -286,6 +287,8 @@ def extract_claims(clause: str, past: bool = False, known=None) -> list[TextClai
         if m:
             try:
                 val, rest = _literal_prefix(m.group("item"))
+                if _EXCERPT_RE.match(rest):     # the start of a longer text: not what it printed
+                    return []
                 return [TextClaim("prints", "", val, clause, past)]
             except _NoValue:
                 return []

@@ -16,11 +16,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field, replace
 
-from ..narration.analysis import (OUTPUT_CUT_MARK, Analysis, LoopRun, analyse, args_value,
-                                  event_value)
+from ..narration.analysis import Analysis, LoopRun, analyse, args_value, event_value
 from ..narration.narrative import Claim, Narrative, TraceSummary
-from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD,
-                     RunRequest, Trace)
+from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, OUTPUT_CUT_MARK, PROPAGATE, RAISE,
+                     RETURN, YIELD, RunRequest, Trace)
 from ..narration.source_lines import branch_header
 from ..values import canonical_key, encode, render
 from .verdicts import ClaimVerdict
@@ -160,6 +159,9 @@ class Facts:
                 return "wrong", None, f"the fresh run {_outcome(t)}", None
             return ("ok" if t.error.kind == claim.variable else "wrong"), \
                 encode(t.error.kind), "", None
+        if kind == "line_count":        # the whole run's, kept outside the event budget
+            got = encode(t.line_counts.get(claim.line, 0))
+            return ("ok" if _same(claim.value, got) else "wrong"), got, "", None
         if kind == "runs":
             idx = self.at_line.get(claim.line, [])
             k = self._pick(idx, claim.event_index, cursor, offset)
