@@ -62,7 +62,6 @@ def restore_weights(path: Path, lm, full: bool):
     weights = Path(path) / "weights"
     if full:
         from transformers import AutoModelForCausalLM
-        import torch
         dtype = next(lm.parameters()).dtype
         return AutoModelForCausalLM.from_pretrained(str(weights), local_files_only=True,
                                                     dtype=dtype, attn_implementation="sdpa")

@@ -146,12 +146,13 @@ def inverses(t, code_strs: list[str] = ()) -> list:
             out += [[x for x in seq for _ in range(2)]]
             chars = [c for c in code_strs if len(c) == 1]
             if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
-                out += ["".join(c * x for c, x in zip(chars, seq))]   # counted characters
+                # counted characters (there may be more characters than counts)
+                out += ["".join(c * x for c, x in zip(chars, seq, strict=False))]
         if seq and all(isinstance(x, (list, tuple)) and x for x in seq):
             width = min(len(x) for x in seq)
             out += [[x[j] for x in seq] for j in range(min(width, 3))]   # one column
         if all(_hashable(x) for x in seq):
-            out += [dict(zip(seq, seq)), dict(enumerate(seq)),
+            out += [dict(zip(seq, seq, strict=True)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
     elif isinstance(t, dict):
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()

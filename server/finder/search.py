@@ -106,7 +106,7 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         ks = b.strs[:6] if p.key != "int" else b.ints[:6]
         vs = b.ints[:6] if p.value != "str" else b.strs[:6]
         vals += [{k: v} for k in ks[:4] for v in vs[:3]]
-        vals += [dict(zip(ks, vs))]
+        vals += [dict(zip(ks, vs, strict=False))]
         return vals
     return []
 
@@ -381,7 +381,7 @@ async def _prove(run: RunRequestFn, problem: Problem, args_list: list[str], stag
     traces = await asyncio.gather(*(one(a) for a in args_list[:want]))
     res.runs += len(traces)
     out = []
-    for a, tr in zip(args_list, traces):
+    for a, tr in zip(args_list, traces, strict=False):   # traces: of the first `want`
         if isinstance(tr, list):
             if tr and tr[0].equal:
                 out.append(Found(a, tr[0].text, stage_of.get(a, "search")))

@@ -62,7 +62,9 @@ def hint(t: dict) -> str:
     if k == "set":
         return f"set[{el}]"
     if k == "dict":
-        return f"dict[{hint({'kind': t.get('key') or 'str'})}, {hint({'kind': t.get('value') or 'int'})}]"
+        key = hint({"kind": t.get("key") or "str"})
+        value = hint({"kind": t.get("value") or "int"})
+        return f"dict[{key}, {value}]"
     return "int"
 
 
@@ -108,7 +110,7 @@ def run_hypothesis(req: dict) -> list[str]:
         sys.stdout = io.StringIO()
         try:
             return bool(fn(*args) == target)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the user's function or __eq__ may raise anything
             return False
         finally:
             sys.stdout = real
@@ -127,7 +129,7 @@ def run_crosshair(req: dict) -> list[str]:
     _lockdown(req["budget"], seccomp=False)
     n = len(req["types"])
     names = [f"a{i}" for i in range(n)]
-    sig = ", ".join(f"{a}: {hint(t)}" for a, t in zip(names, req["types"]))
+    sig = ", ".join(f"{a}: {hint(t)}" for a, t in zip(names, req["types"], strict=True))
     probe = (f"\n\ndef __tracecot_probe__({sig}) -> None:\n"
              f"    assert not ({req['function']}({', '.join(names)}) == ({req['target']}))\n")
     ns = _load(req["source"] + probe)

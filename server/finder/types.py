@@ -170,7 +170,7 @@ class _Evidence(ast.NodeVisitor):
             # s.replace(x, ...), s.split(x), s.count(x), s.startswith(x): x is a str
             if f.attr in STR_METHODS and f.attr != "join":
                 kinds = _STR_ARGS.get(f.attr, "sss")
-                for a, k in zip(node.args, kinds):
+                for a, k in zip(node.args, kinds, strict=False):
                     n2 = self._name(a)
                     if n2:
                         self.add(n2, "str" if k == "s" else "int", 1.5)

@@ -63,7 +63,7 @@ def test_targets_are_the_shared_completion_and_only_they_carry_loss(data, tok):
     recs = read_records(data, "train")
     examples = tokenize(recs, tok)
     assert len(examples) == len(recs)
-    for r, ex in zip(recs, examples):
+    for r, ex in zip(recs, examples, strict=True):
         prompt, target, _ = example_texts(r, tok)
         assert target.startswith(P.completion(r["kind"], r["mode"], r["function"], r["args"],
                                               r["output"], r["reasoning"]))

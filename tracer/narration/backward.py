@@ -140,7 +140,7 @@ class _Backward:
         """Index of the RAISE event of the exception the call ends with, only when the trace
         proves it: the top call's end is recorded, nothing caught it since, and it is the
         same type raised at the same line (else it was raised where nothing was recorded)."""
-        t, a = self.t, self.a
+        a = self.a
         root, ex = a.root, self.t.exception
         if root is None or root.end is None or ex is None:
             return None

@@ -2,8 +2,8 @@
 
 Pure functions of a `Trace` (no code runs here). Each step names its line and the values
 involved; each also carries structured `Claim`s (what was bound, mutated, returned, raised,
-printed, how often a loop ran, which way a branch went) that `tracecot.tracer.verification.verify` checks
-against a fresh run.
+printed, how often a loop ran, which way a branch went) that
+`tracecot.tracer.verification.verify` checks against a fresh run.
 
     narrative = narrate(trace, request)        # forward: what the run did, in order
     narrative = narrate_backward(trace)        # from the result back to the arguments

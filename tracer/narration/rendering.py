@@ -21,7 +21,7 @@ def _verdict_map(narrative: Narrative, verdicts) -> dict[int, object] | None:
     mine = {id(c) for c in claims}
     if all(id(getattr(v, "claim", None)) in mine for v in vlist):
         return {id(v.claim): v for v in vlist}
-    return {id(c): v for c, v in zip(claims, vlist)}
+    return {id(c): v for c, v in zip(claims, vlist, strict=False)}
 
 
 def _mark(claims: list[Claim], by_claim: dict[int, object]) -> str:
@@ -30,7 +30,7 @@ def _mark(claims: list[Claim], by_claim: dict[int, object]) -> str:
     if all(getattr(v, "verdict", None) == "ok" for v in vs):
         return " ✓"
     bits = []
-    for c, v in zip(claims, vs):
+    for c, v in zip(claims, vs, strict=False):
         verdict = getattr(v, "verdict", None)
         if verdict == "ok":
             continue

@@ -61,7 +61,7 @@ SAFE_FUNCS = {"len": len, "sum": sum, "min": min, "max": max, "sorted": sorted, 
                "chr": chr, "any": any, "all": all, "repr": repr,
                "reversed": lambda x: list(reversed(x)),
                "enumerate": lambda x: list(enumerate(x)),
-               "zip": lambda *x: list(zip(*x))}
+               "zip": lambda *x: list(zip(*x, strict=False))}   # as Python's zip
 _SAFE_METHODS = {"count", "index", "find", "rfind", "upper", "lower", "strip", "lstrip",
                  "rstrip", "split", "rsplit", "join", "startswith", "endswith", "isdigit",
                  "isalpha", "isalnum", "isspace", "isupper", "islower", "isnumeric",
@@ -95,7 +95,7 @@ def safe_eval(node: ast.AST, env: dict):
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise Unsafe
-        return {ev(k): ev(v) for k, v in zip(node.keys, node.values)}
+        return {ev(k): ev(v) for k, v in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.UnaryOp):
         x = ev(node.operand)
         ops = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a, ast.Not: lambda a: not a,
@@ -139,7 +139,7 @@ def safe_eval(node: ast.AST, env: dict):
         return r
     if isinstance(node, ast.Compare):
         left = ev(node.left)
-        for op, right_node in zip(node.ops, node.comparators):
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = ev(right_node)
             ops = {ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y,
                    ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y,

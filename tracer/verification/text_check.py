@@ -53,7 +53,7 @@ class World:
         for f in self.a.frames:
             for name in self.a.variables(f):
                 idx, vals = self.a.timeline(f, name)
-                for k, (i, v) in enumerate(zip(idx, vals)):
+                for k, (i, v) in enumerate(zip(idx, vals, strict=True)):
                     end = idx[k + 1] if k + 1 < len(idx) else frame_end.get(f, n + 1)
                     self.segs.setdefault(name, []).append(_Seg(i, end, v, f))
                     line = ev[i].line

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .sentences import MERGE, VERB_RE, scan_depth
 
@@ -132,7 +133,7 @@ def _last_of_chain(text: str) -> str:
     if not eqs:
         return text
     bounds = [0] + eqs
-    for a, b in zip(bounds, eqs):
+    for a, b in pairwise(bounds):
         try:
             ast.parse(text[a:b - 1].strip(), mode="eval")
         except (SyntaxError, ValueError, MemoryError, RecursionError):

@@ -24,8 +24,7 @@ from ..narration.source_lines import branch_header
 from ..values import canonical_key, encode, render
 from .verdicts import ClaimVerdict
 
-__all__ = ["ClaimVerdict", "Verification", "verify", "verify_many", "Facts", "verify_text",
-           "TextVerification", "SentenceVerdict"]
+__all__ = ["ClaimVerdict", "Verification", "verify", "verify_many", "Facts"]
 
 
 @dataclass
@@ -223,12 +222,13 @@ def check_against(narrative: Narrative, fresh: Trace, facts: Facts | None = None
     if fresh.status == "error" and narrative.trace.status != "error":
         msg = f"the fresh run failed: {fresh.error.message if fresh.error else 'error'}"
         return Verification(False, [ClaimVerdict(c, "unverifiable", None, msg, s)
-                                    for c, s in zip(claims, steps)], TraceSummary.of(fresh), msg)
+                                    for c, s in zip(claims, steps, strict=True)],
+                            TraceSummary.of(fresh), msg)
     if facts is None or facts.trace is not fresh:
         facts = Facts(fresh, narrative.request)
     verdicts = []
     cursor = offset = 0
-    for c, s in zip(claims, steps):
+    for c, s in zip(claims, steps, strict=True):
         verdict, actual, note, at = facts.check(c, cursor, offset)
         if at is not None:
             cursor = max(cursor, at)
@@ -241,7 +241,7 @@ def check_against(narrative: Narrative, fresh: Trace, facts: Facts | None = None
 
 def _unverifiable(narrative: Narrative, why: str) -> Verification:
     return Verification(False, [ClaimVerdict(c, "unverifiable", None, why, s) for c, s in
-                                zip(narrative.claims, _step_of(narrative))], None, why)
+                                zip(narrative.claims, _step_of(narrative), strict=True)], None, why)
 
 
 def verify(narrative: Narrative, sandbox=None, *, fresh: Trace | None = None) -> Verification:
