@@ -10,17 +10,32 @@ and its `body(call, depth)` to narrate a called function's body.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-from .analysis import Call, Unit, args_value, event_value, fn_name
+from .analysis import Analysis, Call, Unit, args_value, event_value, fn_name
 from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Step, args_text, excerpt,
                         fn_code, join_words, short, tick)
 from ..schema import BIND, CAUGHT, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD, Event
 from .source_lines import branch_header, code_text, names_read, parse_line
 from ..values import encode, render
 
+if TYPE_CHECKING:
+    from ..schema import Trace
+    from .narrate import Options
+
 
 class LineSteps:
     """Steps for executed lines and the calls made in them."""
+
+    # Set by the forward narrator (narrate._Forward), which also defines `body`.
+    trace: Trace
+    a: Analysis
+    o: Options
+    steps: list[Step]
+    lines: dict[int, str]
+
+    def body(self, call: Call, depth: int) -> None:
+        raise NotImplementedError("the forward narrator narrates a called function's body")
 
     # -- step output
     def add(self, depth: int, line: int | None, md: str, plain: str,

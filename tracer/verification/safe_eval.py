@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
+from collections.abc import Callable
+from typing import Any
 
 from ..values import RESULT_LIMITS, encode, encoded_equal, is_complete, render
 
@@ -55,6 +58,7 @@ class Unsafe(Exception):
     pass
 
 
+SAFE_FUNCS: dict[str, Callable[..., Any]]
 SAFE_FUNCS = {"len": len, "sum": sum, "min": min, "max": max, "sorted": sorted, "abs": abs,
                "str": str, "int": int, "float": float, "bool": bool, "list": list,
                "tuple": tuple, "set": set, "dict": dict, "round": round, "ord": ord,
@@ -79,6 +83,23 @@ def _guard(x):
     return x
 
 
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
+    ast.Invert: operator.invert}
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+    ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor}
+# `is` only against None: other identities depend on how the values were built.
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.In: lambda x, y: x in y, ast.NotIn: lambda x, y: x not in y,
+    ast.Is: lambda x, y: x is y if y is None or x is None else _no(),
+    ast.IsNot: lambda x, y: x is not y if y is None or x is None else _no()}
+
+
 def safe_eval(node: ast.AST, env: dict):
     """Evaluate a small expression over plain data: no attribute access but a few methods of
     built-in types, a few built-in functions, bounded sizes. Raises on anything else."""
@@ -98,9 +119,7 @@ def safe_eval(node: ast.AST, env: dict):
         return {ev(k): ev(v) for k, v in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.UnaryOp):
         x = ev(node.operand)
-        ops = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a, ast.Not: lambda a: not a,
-               ast.Invert: lambda a: ~a}
-        return ops[type(node.op)](x)
+        return _UNARY[type(node.op)](x)
     if isinstance(node, ast.BinOp):
         a, b = ev(node.left), ev(node.right)
         op = type(node.op)
@@ -114,15 +133,9 @@ def safe_eval(node: ast.AST, env: dict):
                 raise Unsafe
         if op is ast.LShift and (not isinstance(b, int) or b > 4096):
             raise Unsafe
-        ops = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
-               ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y,
-               ast.FloorDiv: lambda x, y: x // y, ast.Mod: lambda x, y: x % y,
-               ast.Pow: lambda x, y: x ** y, ast.LShift: lambda x, y: x << y,
-               ast.RShift: lambda x, y: x >> y, ast.BitAnd: lambda x, y: x & y,
-               ast.BitOr: lambda x, y: x | y, ast.BitXor: lambda x, y: x ^ y}
-        if op not in ops or (op is ast.Mod and isinstance(a, str)):
+        if op not in _BINARY or (op is ast.Mod and isinstance(a, str)):
             raise Unsafe
-        return _guard(ops[op](a, b))
+        return _guard(_BINARY[op](a, b))
     if isinstance(node, ast.BoolOp):
         if isinstance(node.op, ast.And):
             r = True
@@ -139,15 +152,9 @@ def safe_eval(node: ast.AST, env: dict):
         return r
     if isinstance(node, ast.Compare):
         left = ev(node.left)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
+        for cmp, right_node in zip(node.ops, node.comparators, strict=True):
             right = ev(right_node)
-            ops = {ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y,
-                   ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y,
-                   ast.Gt: lambda x, y: x > y, ast.GtE: lambda x, y: x >= y,
-                   ast.In: lambda x, y: x in y, ast.NotIn: lambda x, y: x not in y,
-                   ast.Is: lambda x, y: x is y if y is None or x is None else _no(),
-                   ast.IsNot: lambda x, y: x is not y if y is None or x is None else _no()}
-            if not ops[type(op)](left, right):
+            if not _COMPARE[type(cmp)](left, right):
                 return False
             left = right
         return True
