@@ -312,7 +312,8 @@ def load_model(model: str | os.PathLike | None = None, adapter: str | os.PathLik
         raise ModelLoadError("model", path, f"{type(e).__name__}: {e}") from e
     if adapter:
         lm = load_adapter(lm, adapter)
-    lm = lm.to(dev).eval()
+    # transformers types .to() through a wrapper that wants the model as its first argument.
+    lm = lm.to(dev).eval()  # type: ignore[arg-type]
     tok.padding_side = "left"
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import TrainConfig
 from .packing import IGNORE, Row, collate, pack, read_records, tokenize
@@ -77,14 +78,15 @@ def build_model(cfg: TrainConfig):
     hf_logging.disable_progress_bar()
     path, _ = resolve_model_path(cfg.model)
     tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    lm = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True,
+    # Any: a PreTrainedModel here, a PeftModel (not one of its subclasses) once LoRA wraps it.
+    lm: Any = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True,
                                               dtype=getattr(torch, cfg.dtype),
                                               attn_implementation="sdpa")
     lm.config.use_cache = False
     if cfg.full:
         return tok, lm, str(path)
     from peft import LoraConfig, PeftModel, get_peft_model
-    init = cfg.init_adapter
+    init: str | Path | None = cfg.init_adapter
     if init == "default":
         init = shipped_adapter()
     if init:
@@ -169,8 +171,7 @@ def train(cfg: TrainConfig) -> dict:
     st = TrainState()
     if saved is not None:
         lm = ckpt.restore_weights(saved, lm, cfg.full)
-    elif cfg.init_adapter and ckpt.state_file(cfg.init_adapter) is not None:
-        prior = ckpt.state_file(cfg.init_adapter)
+    elif cfg.init_adapter and (prior := ckpt.state_file(cfg.init_adapter)) is not None:
         st.tokens, st.step = prior.get("tokens", 0), prior.get("step", 0)
     train_ex = tokenize(read_records(cfg.data, "train"), tok, cfg.modes, cfg.max_example_tokens)
     valid_ex = tokenize(read_records(cfg.data, "valid"), tok, cfg.modes, cfg.max_example_tokens)

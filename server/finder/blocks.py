@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .mutate import sorted_or
@@ -87,8 +88,8 @@ def blocks(tree: ast.AST, target) -> Blocks:
     from_code(tree, b)
     for v in (0, 1, 2, 3, -1, 5, 10):
         _add(b.ints, v, 80)
-    for v in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
-        _add(b.strs, v, 100)
+    for s in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
+        _add(b.strs, s, 100)
     return b
 
 
@@ -96,7 +97,7 @@ def _camel_split(t: str) -> str:
     return re.sub(r"(?<=[^\s])(?=[A-Z])", " ", t)
 
 
-def inverses(t, code_strs: list[str] = ()) -> list:
+def inverses(t, code_strs: Sequence[str] = ()) -> list:
     """Values that the target is a simple transformation of (one argument's worth);
     `code_strs`: the code's string constants (what it may have added or replaced)."""
     out: list = [t]

@@ -47,7 +47,7 @@ class ModelHook:
     async def predict_inputs(self, code: str, function: str, target: str) -> list[str]:
         from tracecot.model.predict import predict_inputs
         preds = await asyncio.to_thread(predict_inputs, code, function, target, self.k)
-        return [p.prediction for p in preds if getattr(p, "prediction", None)]
+        return [p.prediction for p in preds if p.prediction]
 
 
 def check(path: str, func: str, output: str) -> tuple[str | None, str | None]:
@@ -116,6 +116,7 @@ def find_input_cli(path: str, func: str, output: str, budget: float, sandbox,
             return EXIT_USAGE, json.dumps({"function": func, "target": target, "inputs": [],
                                            "error": error})
         return EXIT_USAGE, f"tracecot: {error}"
+    assert source is not None, "check() gives the source when there is no error"
     tree = ast.parse(source)
     problem = Problem(source, func, target, path=path)
     res = asyncio.run(find(problem, sandbox_runner(sandbox), budget=budget,

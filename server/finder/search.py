@@ -22,7 +22,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from tracecot.tracer.schema import RunRequest
 
@@ -88,11 +88,11 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
     if kind == "none":
         return [None]
     if kind in ("list", "tuple", "set"):
-        items = b.ints if elem == "int" else b.strs if elem == "str" else None
+        items: list[Any] | None = b.ints if elem == "int" else b.strs if elem == "str" else None
         vals: list = [[]]
         vals += b.lists
         if items is None:
-            items = b.ints[:6] + b.strs[:6]
+            items = [*b.ints[:6], *b.strs[:6]]
         vals += [[x] for x in items[:8]] + [list(items[:n]) for n in (2, 3, 4, 5)]
         if isinstance(target, (list, tuple)):
             vals += [list(target)]
@@ -142,7 +142,7 @@ def _compositions(s: int, sizes: list[int]):
 def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]):
     """(stage, args source) pairs, lazily, in the order they should be tried."""
     t = parse_target(target_src)
-    known_vals = [parse_args(k)[0] for k in known if parse_args(k) is not None]
+    known_vals = [p[0] for p in map(parse_args, known) if p is not None]
     params = ty.infer(tree, func, known_vals)
     arity = len(params)
     b = blk.blocks(tree, t)
@@ -293,10 +293,10 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                 for a in proposals:
                     stage_of.setdefault(a, "solver")
                 leftover = proposals + leftover
-            for task in done:
-                cands = pending.pop(task)
+            for finished in done:
+                cands = pending.pop(finished)
                 try:
-                    outs = task.result()
+                    outs = finished.result()
                 except Exception:  # noqa: BLE001 - a failed batch: its candidates are dropped
                     continue
                 absorb(outs)

@@ -90,6 +90,8 @@ def _load(source: str) -> dict:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(source)
     spec = importlib.util.spec_from_file_location("__tracecot_user__", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["__tracecot_user__"] = mod
     spec.loader.exec_module(mod)
@@ -151,6 +153,8 @@ def _positional(text: str, names: list[str]) -> str | None:
         call = ast.parse(f"f({text})", mode="eval").body
     except SyntaxError:
         return None
+    if not isinstance(call, ast.Call):     # e.g. `1) + (2`
+        return None
     vals = {k.arg: ast.unparse(k.value) for k in call.keywords}
     pos = [ast.unparse(a) for a in call.args]
     pos += [vals[nm] for nm in names[len(pos):] if nm in vals]
@@ -161,6 +165,7 @@ def main() -> int:
     req = json.loads(sys.stdin.read())
     real_out = os.dup(1)
     os.dup2(2, 1)          # user prints must not mix with our answer
+    err: str | None
     try:
         inputs = (run_crosshair if req["solver"] == "crosshair" else run_hypothesis)(req)
     except BaseException as e:  # noqa: BLE001 - say why, never hang

@@ -102,8 +102,10 @@ def peer(solver: str, code: str, function: str, output: str, input_src: str,
          budget: float) -> str | None:
     """A solver alone (benchmark peers), given the types of the recorded input."""
     try:
-        vals = [ast.literal_eval(a) for a in ast.parse(f"f({input_src})",
-                                                        mode="eval").body.args]
+        call = ast.parse(f"f({input_src})", mode="eval").body
+        if not isinstance(call, ast.Call):     # e.g. `1) + (2`
+            raise ValueError(input_src)
+        vals = [ast.literal_eval(a) for a in call.args]
     except (SyntaxError, ValueError):
         return None
     types = [descriptor_of_value(v) for v in vals]

@@ -53,7 +53,7 @@ class Param:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def find_function(tree: ast.AST, name: str) -> ast.FunctionDef | None:
+def find_function(tree: ast.AST, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """`f` or `Cls.method` in a module."""
     parts = name.split(".")
     scope = getattr(tree, "body", [])
@@ -67,7 +67,8 @@ def find_function(tree: ast.AST, name: str) -> ast.FunctionDef | None:
     return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
 
-def params_of(fn: ast.FunctionDef, skip_self: bool = False) -> list[ast.arg]:
+def params_of(fn: ast.FunctionDef | ast.AsyncFunctionDef,
+              skip_self: bool = False) -> list[ast.arg]:
     a = fn.args
     ps = list(a.posonlyargs) + list(a.args)
     if skip_self and ps and ps[0].arg in ("self", "cls"):
@@ -170,8 +171,8 @@ class _Evidence(ast.NodeVisitor):
             # s.replace(x, ...), s.split(x), s.count(x), s.startswith(x): x is a str
             if f.attr in STR_METHODS and f.attr != "join":
                 kinds = _STR_ARGS.get(f.attr, "sss")
-                for a, k in zip(node.args, kinds, strict=False):
-                    n2 = self._name(a)
+                for arg, k in zip(node.args, kinds, strict=False):
+                    n2 = self._name(arg)
                     if n2:
                         self.add(n2, "str" if k == "s" else "int", 1.5)
             if f.attr in ("insert", "pop") and node.args:
@@ -333,7 +334,7 @@ class _Evidence(ast.NodeVisitor):
 
 
 def _best(scores: dict[str, float]) -> str | None:
-    return max(scores, key=scores.get) if scores else None
+    return max(scores, key=lambda k: scores[k]) if scores else None
 
 
 def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Param]:

@@ -307,7 +307,7 @@ class Analysis:
         return True if nxt == unit.line + 1 else None
 
     # -- values
-    def _build_timelines(self):
+    def _build_timelines(self) -> dict[int, dict[str, tuple[list[int], list[dict]]]]:
         tl: dict[int, dict[str, tuple[list[int], list[dict]]]] = {}
 
         def put(frame: int, name: str, index: int, value: dict) -> None:
@@ -324,16 +324,15 @@ class Analysis:
                 for alias in e.aliases or []:
                     put(e.frame, alias, i, event_value(e))
         self._timelines = tl
+        return tl
 
     def timeline(self, frame: int, name: str) -> tuple[list[int], list[dict]]:
-        if self._timelines is None:
-            self._build_timelines()
-        return self._timelines.get(frame, {}).get(name, ([], []))
+        tl = self._timelines if self._timelines is not None else self._build_timelines()
+        return tl.get(frame, {}).get(name, ([], []))
 
     def variables(self, frame: int) -> list[str]:
-        if self._timelines is None:
-            self._build_timelines()
-        return list(self._timelines.get(frame, {}))
+        tl = self._timelines if self._timelines is not None else self._build_timelines()
+        return list(tl.get(frame, {}))
 
     def value_at(self, frame: int, name: str, index: int) -> tuple[int, dict] | None:
         """(event index, value) of the last change of `name` in `frame` at or before `index`."""

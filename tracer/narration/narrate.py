@@ -71,7 +71,7 @@ class _Forward(LoopSteps):
         call of a class ran next (its __init__ after its __new__)."""
         t = self.trace
         frame = self.a.frame_of(root.frame)
-        args = self.ev(root.start).args if root.start is not None else t.args
+        args = (self.ev(root.start).args or []) if root.start is not None else t.args
         name = frame.function if frame else t.function
         claims = []
         if root.start is not None:
@@ -138,7 +138,7 @@ class _Forward(LoopSteps):
             notes_pl.append("(Later steps were not recorded.)")
             counted = self.line_counts()
             if counted:
-                runs = join_words([f"line {c.line} ran {c.value['v']:,} times"
+                runs = join_words([f"line {c.line} ran {(c.value or {})['v']:,} times"
                                    for c in counted])
                 notes_md.append(f"(Line counts are kept whatever the caps: in the whole run, "
                                 f"{runs}.)")

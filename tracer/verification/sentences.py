@@ -143,10 +143,10 @@ def split_clauses(sentence: str) -> list[str]:
         p = p.strip()
         if not p:
             continue
-        m = _MERGE.match(p)
-        if m and out and m.end() > 0 and p[m.end():].strip() and \
-                _LIT_START.match(p[m.end():]) is not None:
-            out[-1] = out[-1] + f" {MERGE} " + p[m.end():].strip()
+        merge = _MERGE.match(p)
+        if merge and out and merge.end() > 0 and p[merge.end():].strip() and \
+                _LIT_START.match(p[merge.end():]) is not None:
+            out[-1] = out[-1] + f" {MERGE} " + p[merge.end():].strip()
             continue
         out.append(p)
     return out

@@ -87,9 +87,9 @@ def _literal_prefix(text: str) -> tuple[object, str]:
     if not s:
         raise _NoValue
     low = s.lower()
-    for phrase, val in _EMPTY.items():
+    for phrase, empty in _EMPTY.items():
         if low.startswith(phrase) and not low[len(phrase):len(phrase) + 1].isalnum():
-            return (type(val)() if not isinstance(val, str) else ""), s[len(phrase):]
+            return (type(empty)() if not isinstance(empty, str) else ""), s[len(phrase):]
     depth = scan_depth(s)
     if s[0] in "([{'\"":
         end = 1
@@ -157,7 +157,7 @@ def _value_after(post: str) -> tuple[object, bool]:
     val, rest = _literal_prefix(post)
     rest = rest.strip()
     if rest:
-        first = re.match(r"[^\s]+", rest).group(0)
+        first = rest.split(None, 1)[0]     # rest is stripped and not empty
         head = first.lower().strip(",;:")
         if rest[0] in "+-*/%<>=!&|^@," or head in _BAD_AFTER or rest.startswith("**"):
             raise _NoValue

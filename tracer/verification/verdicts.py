@@ -7,7 +7,7 @@ are, through `to_json()` / `from_json()` where they cross a process or protocol 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..narration.narrative import Claim
 from ..values import render
@@ -23,7 +23,7 @@ __all__ = ["ClaimVerdict", "SentenceVerdict"]
 class ClaimVerdict:
     claim: Claim
     verdict: str                       # "ok" | "wrong" | "unverifiable"
-    actual: dict | None = None         # the true value (encoded), for "wrong"
+    actual: dict[str, Any] | None = None   # the true value (encoded), for "wrong"
     note: str = ""
     step: int | None = None            # step number in the narrative (None: conclusion)
 
@@ -40,11 +40,11 @@ class ClaimVerdict:
             out += f" ({self.note})"
         return out
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> ClaimVerdict:
+    def from_json(cls, d: dict[str, Any]) -> ClaimVerdict:
         return cls(**{**d, "claim": Claim(**d["claim"])})
 
 
@@ -66,13 +66,13 @@ class SentenceVerdict:
             return f"✗ {self.text} ({why})"
         return f"· {self.text} (unchecked)"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """{text, verdict, actual, note}: what a reader is shown. The claim objects stay in the
         process that checked (their values are arbitrary Python values, not JSON)."""
         return {"text": self.text, "verdict": self.verdict, "actual": self.actual,
                 "note": self.note}
 
     @classmethod
-    def from_json(cls, d: dict) -> SentenceVerdict:
+    def from_json(cls, d: dict[str, Any]) -> SentenceVerdict:
         return cls(text=d["text"], verdict=d["verdict"], actual=d.get("actual"),
                    note=d.get("note", ""))
