@@ -343,6 +343,10 @@ class Analysis:
     def frame_of(self, fid: int | None) -> Frame | None:
         return self.frames.get(fid) if fid is not None else None
 
+    def frame_at(self, fid: int) -> Frame:
+        """The frame of an event or call of this trace (every one is recorded)."""
+        return self.frames[fid]
+
 
 def analyse(trace: Trace, request: RunRequest | None = None) -> Analysis:
     return Analysis(trace, source_of(trace, request))

@@ -39,7 +39,7 @@ class _Backward:
         self.top = {c.frame for c in self.a.roots}
         self.steps: list = []
         self.seen: set[tuple[int, str]] = set()
-        self.params: list[tuple[str, dict]] = []
+        self.params: list[tuple[str, dict | None]] = []
         self._unit_at: dict[int, Unit] | None = None
         self.untraceable = False
 
@@ -71,25 +71,27 @@ class _Backward:
             return []
         frame = root.frame
         init = next((c for c in reversed(a.roots) if c.end is not None and
-                     a.frame_of(c.frame).function == f"{t.function}.__init__"), None)
-        if t.status == "returned" and init is not None and a.events[init.end].kind == RETURN:
+                     a.frame_at(c.frame).function == f"{t.function}.__init__"), None)
+        init_end = init.end if init is not None else None
+        if t.status == "returned" and init is not None and init_end is not None \
+                and a.events[init_end].kind == RETURN:
             # A class was called: the output is the instance its __init__ leaves behind.
-            e = a.events[init.end]
+            e = a.events[init_end]
             code = code_text(t.lines.get(e.line))
             md = (f"The output {tick(short(t.result, VALUE_CHARS_MD))} is the new instance, "
-                  f"`self` in {tick(a.frame_of(init.frame).function)} as it returns at line "
+                  f"`self` in {tick(a.frame_at(init.frame).function)} as it returns at line "
                   f"{e.line}: {tick(code)}.")
             pl = (f"Calling the class {t.function} gives the new instance, self in its "
                   f"__init__, which returns at line {e.line} ({code}); the output is "
                   f"{short(t.result, VALUE_CHARS_PLAIN)}.")
             self.add(0, e.line, md, pl, outcome_claims(t))
-            return [_Item(init.frame, "self", init.end, 1)] \
-                if self.known(init.frame, "self", init.end) else []
+            return [_Item(init.frame, "self", init_end, 1)] \
+                if self.known(init.frame, "self", init_end) else []
         if t.status == "returned" and root.end is not None and \
                 a.events[root.end].kind == RETURN:
             e = a.events[root.end]
             code = code_text(t.lines.get(e.line))
-            claims = [Claim("returns", e.line, a.frame_of(frame).function, event_value(e),
+            claims = [Claim("returns", e.line, a.frame_at(frame).function, event_value(e),
                             root.end, frame)]
             md = (f"The output {tick(short(e.value, VALUE_CHARS_MD))} is what "
                   f"{tick(t.function)} returns at line {e.line}: {tick(code)}.")
@@ -130,7 +132,8 @@ class _Backward:
             code = code_text(t.lines.get(e.line))
             where = "" if e.frame == frame else f" in {tick(self.fname(e.frame))}"
             claims = [Claim("raises", e.line, e.name, encode(e.text or ""), raise_i, e.frame)]
-            md = (f"The call raises {tick(e.name)} at line {e.line}{where}: {tick(code)}.")
+            exc = e.name or ""      # a RAISE event names its exception's type
+            md = (f"The call raises {tick(exc)} at line {e.line}{where}: {tick(code)}.")
             pl = f"The exception {e.name} is raised at line {e.line} ({code})."
             self.add(0, e.line, md, pl, claims)
             return self.reads(e.frame, e.line, raise_i, 1, self.unit_at(raise_i))
@@ -239,7 +242,7 @@ class _Backward:
                 pl_parts.append(f"{name} is an argument: {name} = "
                                 f"{short(pv, VALUE_CHARS_PLAIN)}")
             else:
-                f = a.frame_of(frame)
+                f = a.frame_at(frame)
                 caller = a.frame_of(f.parent) if f.parent is not None else None
                 site = code_text(t.lines.get(f.call_line)) if f.call_line else ""
                 md_parts.append(f"{tick(name)} is an argument of {tick(fn_name(f))}: "
@@ -321,7 +324,7 @@ class _Backward:
 
     def _reads_of(self, frame: int, line: int, before: int, depth: int, name: str,
                   have: list[_Item]) -> list[_Item]:
-        out = []
+        out: list[_Item] = []
         for it in self.reads(frame, line, before, depth + 1, None):
             if it.name != name and all((it.frame, it.name) != (x.frame, x.name)
                                        for x in have + out):

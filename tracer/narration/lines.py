@@ -16,7 +16,7 @@ from .analysis import Analysis, Call, Unit, args_value, event_value, fn_name
 from .narrative import (VALUE_CHARS_MD, VALUE_CHARS_PLAIN, Claim, Step, args_text, excerpt,
                         fn_code, join_words, short, tick)
 from ..schema import BIND, CAUGHT, MUTATE, OUTPUT, PROPAGATE, RAISE, RETURN, YIELD, Event
-from .source_lines import branch_header, code_text, names_read, parse_line
+from .source_lines import branch_parts, code_text, names_read, parse_line
 from ..values import encode, render
 
 if TYPE_CHECKING:
@@ -104,38 +104,40 @@ class LineSteps:
             if not isinstance(it, int) or it in skip:
                 continue
             e = self.ev(it)
+            name = e.name or ""     # every event told here names its variable or type
             if e.kind == BIND:
-                binds.setdefault(e.name, []).append(it)
+                binds.setdefault(name, []).append(it)
         done_binds: set[str] = set()
         for it in (u.items if items is None else items):
             if not isinstance(it, int) or it in skip:
                 continue
             e = self.ev(it)
+            name = e.name or ""     # every event told here names its variable or type
             k = e.kind
             if k == BIND:
-                if e.name in done_binds:
+                if name in done_binds:
                     continue
-                done_binds.add(e.name)
-                idx = binds[e.name]
+                done_binds.add(name)
+                idx = binds[name]
                 if len(idx) == 1:
                     claims.append(self.claim("binds", it))
-                    md.append(f"sets {tick(e.name)} to {tick(short(e.value))}")
-                    pl.append(f"{e.name} is set to {short(e.value, VALUE_CHARS_PLAIN)}")
+                    md.append(f"sets {tick(name)} to {tick(short(e.value))}")
+                    pl.append(f"{name} is set to {short(e.value, VALUE_CHARS_PLAIN)}")
                 else:
                     pick = idx if len(idx) <= 6 else idx[:4] + idx[-2:]
                     claims.extend(self.claim("binds", i) for i in pick)
                     vals = [short(self.ev(i).value, 40) for i in pick]
                     if len(idx) > 6:
                         vals = vals[:4] + ["…"] + vals[-2:]
-                    md.append(f"sets {tick(e.name)} {len(idx)} times: " + ", ".join(vals))
-                    pl.append(f"{e.name} is set {len(idx)} times, finally to "
+                    md.append(f"sets {tick(name)} {len(idx)} times: " + ", ".join(vals))
+                    pl.append(f"{name} is set {len(idx)} times, finally to "
                               f"{short(self.ev(idx[-1]).value, VALUE_CHARS_PLAIN)}")
             elif k == MUTATE:
                 claims.append(self.claim("mutates", it))
                 also = f" (also {', '.join(map(tick, e.aliases))})" if e.aliases else ""
                 also_pl = f" (also {', '.join(e.aliases)})" if e.aliases else ""
-                md.append(f"changes {tick(e.name)} in place to {tick(short(e.value))}{also}")
-                pl.append(f"{e.name} becomes {short(e.value, VALUE_CHARS_PLAIN)}{also_pl}")
+                md.append(f"changes {tick(name)} in place to {tick(short(e.value))}{also}")
+                pl.append(f"{name} becomes {short(e.value, VALUE_CHARS_PLAIN)}{also_pl}")
             elif k == OUTPUT:
                 text = (e.text or "").rstrip("\n")
                 where = "" if (e.stream or "stdout") == "stdout" else " to stderr"
@@ -148,14 +150,14 @@ class LineSteps:
                 md.append(f"prints {tick(excerpt(text, VALUE_CHARS_MD))}{where}")
                 pl.append(f"it prints {excerpt(text, VALUE_CHARS_PLAIN, '...')}{where}")
             elif k == RAISE:
-                claims.append(Claim("raises", e.line, e.name, encode(e.text or ""), it, e.frame))
+                claims.append(Claim("raises", e.line, name, encode(e.text or ""), it, e.frame))
                 msg = f": {e.text}" if e.text else ""
-                md.append(f"raises {tick(f'{e.name}{msg}')}")
-                pl.append(f"it raises {e.name}{msg}")
+                md.append(f"raises {tick(f'{name}{msg}')}")
+                pl.append(f"it raises {name}{msg}")
             elif k == CAUGHT:
                 claims.append(self.claim("caught", it))
-                md.append(f"the {tick(e.name)} is caught by the handler at line {e.line}")
-                pl.append(f"the {e.name} is caught by the handler at line {e.line}")
+                md.append(f"the {tick(name)} is caught by the handler at line {e.line}")
+                pl.append(f"the {name} is caught by the handler at line {e.line}")
             elif k == RETURN:
                 f = self.a.frame_of(e.frame)
                 claims.append(self.claim("returns", it, variable=f.function if f else None))
@@ -173,8 +175,8 @@ class LineSteps:
             elif k == PROPAGATE:
                 f = self.a.frame_of(e.frame)
                 claims.append(self.claim("propagates", it))
-                md.append(f"{fn_code(f)} stops: the {tick(e.name)} propagates to its caller")
-                pl.append(f"{fn_name(f)} stops and the {e.name} propagates to its caller")
+                md.append(f"{fn_code(f)} stops: the {tick(name)} propagates to its caller")
+                pl.append(f"{fn_name(f)} stops and the {name} propagates to its caller")
         return "; ".join(md), ", ".join(pl), claims
 
     def _unchanged(self, u: Unit) -> tuple[str, str, list[Claim]]:
@@ -192,6 +194,7 @@ class LineSteps:
         if tree is None or len(tree.body) != 1:
             return "", "", []
         node = tree.body[0]
+        targets: list[ast.expr]
         if isinstance(node, ast.AugAssign):
             targets = [node.target]
         elif isinstance(node, ast.Assign):
@@ -237,7 +240,7 @@ class LineSteps:
         eff = self._effects(u, set())
         claims = list(eff[2])
         if br is not None:
-            kw, cond = branch_header(self.lines.get(u.line))
+            kw, cond = branch_parts(self.lines.get(u.line))
             vals_md, vals_pl, bclaims = self.branch_claims(u, br, cond)
             claims[:0] = bclaims
             nxt = self.a.frame_units[u.frame][u.pos + 1].line

@@ -10,7 +10,7 @@ from .analysis import Call, LoopRun, Unit
 from .lines import LineSteps
 from .narrative import VALUE_CHARS_PLAIN, Claim, join_words, short, tick
 from ..schema import BIND, MUTATE
-from .source_lines import branch_header, code_text, for_iterable
+from .source_lines import branch_header, branch_parts, code_text, for_iterable
 from ..values import encode
 
 
@@ -36,7 +36,9 @@ class LoopSteps(LineSteps):
             md = f"Line {run.line}: the loop {tick(code)} starts."
             plain = f"Line {run.line}: the loop {code.rstrip(':')} starts."
         if not claims:               # the count is unknown: the header ran, at least
-            claims.append(self.runs(run.iterations[0][0] if run.iterations else run.exit))
+            ran = run.iterations[0][0] if run.iterations else run.exit
+            assert ran is not None, "a loop's header runs for an iteration or for its exit"
+            claims.append(self.runs(ran))
         self.add(depth, run.line, md, plain, claims)
         shown = self._pick(run)
         hidden: list[int] = []
@@ -62,12 +64,12 @@ class LoopSteps(LineSteps):
         claims = [Claim("loop_count", run.line, None, encode(0), run.first_event, u.frame)]
         br = self.a.branch(u) if run.kind == "while" else None
         if br is not None:
-            claims.append(Claim("branch", u.line, branch_header(self.lines.get(u.line))[1],
+            claims.append(Claim("branch", u.line, branch_parts(self.lines.get(u.line))[1],
                                 encode(br), u.start, u.frame))
         what = code.rstrip(":")
         if run.kind == "while":
-            what = branch_header(self.lines.get(u.line))
-            what = what[1] if what else code
+            header = branch_header(self.lines.get(u.line))
+            what = header[1] if header else code
         vals_md, vals_pl, vclaims = self._read_values(u, what if run.kind == "while" else
                                                       for_iterable(code))
         claims.extend(vclaims)
@@ -126,8 +128,8 @@ class LoopSteps(LineSteps):
                           for i in binds])
             md = f"Iteration {number}: {md_b}."
             plain = f"Iteration {number}: {pl_b}."
-        elif br is not None and branch_header(self.lines.get(head.line))[1] != "True":
-            cond = branch_header(self.lines.get(head.line))[1]
+        elif br is not None and branch_parts(self.lines.get(head.line))[1] != "True":
+            cond = branch_parts(self.lines.get(head.line))[1]
             vals_md, vals_pl, bclaims = self.branch_claims(head, br, cond)
             claims.extend(bclaims)
             md = f"Iteration {number}: {tick(cond)} is {'true' if br else 'false'}{vals_md}."
@@ -152,7 +154,7 @@ class LoopSteps(LineSteps):
         per_var: dict[str, list[int]] = {}
         for k in ks:
             for i in self._events(run.iterations[k][0], (BIND,)):
-                per_var.setdefault(self.ev(i).name, []).append(i)
+                per_var.setdefault(self.ev(i).name or "", []).append(i)   # BINDs name theirs
         parts_md, parts_pl = [], []
         for name, idx in per_var.items():
             m = self.o.loop_values
@@ -170,7 +172,8 @@ class LoopSteps(LineSteps):
         changed: dict[str, int] = {}
         for i in range(first_ev, last_ev + 1):
             e = self.ev(i)
-            if e.frame == frame and e.kind in (BIND, MUTATE) and e.name not in per_var:
+            if e.frame == frame and e.kind in (BIND, MUTATE) and e.name \
+                    and e.name not in per_var:
                 changed[e.name] = i
         after_md, after_pl = [], []
         for name, i in list(changed.items())[:4]:
@@ -206,7 +209,7 @@ class LoopSteps(LineSteps):
         claims = []
         br = self.a.branch(u)
         if run.kind == "while" and br is not None:
-            cond = branch_header(self.lines.get(u.line))[1]
+            cond = branch_parts(self.lines.get(u.line))[1]
             vals_md, vals_pl, bclaims = self.branch_claims(u, br, cond)
             claims.extend(bclaims)
             md = f"{tick(cond)} is now false{vals_md}, so the loop ends."

@@ -110,6 +110,14 @@ def branch_header(text: str | None) -> tuple[str, str] | None:
     return None
 
 
+def branch_parts(text: str | None) -> tuple[str, str]:
+    """branch_header of a line where the analysis found a branch (so it is a header)."""
+    header = branch_header(text)
+    if header is None:
+        raise ValueError(f"not a branch header: {text!r}")
+    return header
+
+
 def for_iterable(code: str) -> str:
     """The iterable of a `for` header (for the names it reads), else the whole header."""
     tree = parse_line(code)

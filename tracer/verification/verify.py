@@ -20,7 +20,7 @@ from ..narration.analysis import Analysis, LoopRun, analyse, args_value, event_v
 from ..narration.narrative import Claim, Narrative, TraceSummary
 from ..schema import (BIND, CALL, CAUGHT, LINE, MUTATE, OUTPUT, OUTPUT_CUT_MARK, PROPAGATE, RAISE,
                      RETURN, YIELD, RunRequest, Trace)
-from ..narration.source_lines import branch_header
+from ..narration.source_lines import branch_parts
 from ..values import canonical_key, encode, render
 from .verdicts import ClaimVerdict
 
@@ -95,7 +95,7 @@ class Facts:
             for u in units:
                 b = self.a.branch(u)
                 if b is not None:
-                    cond = branch_header(trace.lines.get(u.line))[1]
+                    cond = branch_parts(trace.lines.get(u.line))[1]
                     self._add("branch", u.line, cond, u.start, encode(b))
         for idx, vals in self.by_key.values():
             if any(idx[j] > idx[j + 1] for j in range(len(idx) - 1)):
