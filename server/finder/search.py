@@ -253,7 +253,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
 
-    pending: dict[asyncio.Task, list[str]] = {}
+    pending: dict[asyncio.Future[Any], list[str]] = {}   # batch task -> its candidates
     solver_task: asyncio.Future | None = None
     leftover: list[str] = []
     size = max(8, batch // 3)      # the first batch small: an answer is often among them
@@ -303,8 +303,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                 leftover = cands[len(outs):] + leftover
             if progress is not None:
                 progress(res.tried, len(hits), time.monotonic() - start)
-        for task in pending:
-            task.cancel()
+        for unfinished in pending:
+            unfinished.cancel()
         pending.clear()
         if solver_task is not None:
             solver_task.cancel()
@@ -324,8 +324,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     "bad" if r["bad"] > r["x"] else "raised"
     except asyncio.CancelledError:
         res.cancelled = True
-        for task in pending:
-            task.cancel()
+        for unfinished in pending:
+            unfinished.cancel()
         if solver_task is not None:
             solver_task.cancel()
         raise

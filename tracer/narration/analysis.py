@@ -41,6 +41,11 @@ def event_value(e: Event) -> dict | None:
     return e.value
 
 
+def bound_value(e: Event) -> dict:
+    """event_value of a BIND, MUTATE, RETURN or YIELD event, which always has one."""
+    return NONE_VALUE if e.value is None else e.value
+
+
 def args_value(args: list | None) -> dict:
     """Call arguments as one encoded value (a dict name → value), for `calls` claims."""
     return {"t": "dict", "items": [[{"t": "str", "v": n}, v] for n, v in (args or [])]}
@@ -320,9 +325,9 @@ class Analysis:
                 for name, value in e.args or []:
                     put(e.frame, name, i, value)
             elif e.kind in (BIND, MUTATE) and e.name:
-                put(e.frame, e.name, i, event_value(e))
+                put(e.frame, e.name, i, bound_value(e))
                 for alias in e.aliases or []:
-                    put(e.frame, alias, i, event_value(e))
+                    put(e.frame, alias, i, bound_value(e))
         self._timelines = tl
         return tl
 

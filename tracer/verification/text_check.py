@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..narration.analysis import Analysis, LoopRun, analyse, event_value, fn_name
+from ..narration.analysis import Analysis, LoopRun, analyse, bound_value, fn_name
 from .safe_eval import (SAFE_FUNCS, Undecodable, Unsafe, decode, equal_encoded, equal_py,
                         safe_eval)
 from ..schema import OUTPUT, OUTPUT_CUT_MARK, RAISE, RETURN, RunRequest, Trace
@@ -67,10 +67,10 @@ class World:
         self.raises: list[tuple[int, str]] = []
         for i, e in enumerate(ev):
             if e.kind == RETURN:
-                f = self.a.frame_of(e.frame)
-                if f is not None:
-                    for key in {fn_name(f), f.function, f.function.split(".")[-1]}:
-                        self.fn_returns.setdefault(key, []).append((i, event_value(e)))
+                fr = self.a.frame_of(e.frame)
+                if fr is not None:
+                    for key in {fn_name(fr), fr.function, fr.function.split(".")[-1]}:
+                        self.fn_returns.setdefault(key, []).append((i, bound_value(e)))
             elif e.kind == OUTPUT:
                 self.outputs.append((i, e.text or ""))
             elif e.kind == RAISE:
@@ -213,7 +213,7 @@ class Checker:
         points = sorted({p for n in names for p in self.w.change_points[n]})
         later = [self.cursor] + [p for p in points if p > self.cursor]
         earlier = [p for p in points if p < self.cursor]
-        results = []
+        results: list[object] = []     # the expression's values at the change points
         failed = False
         for group, moves in ((later[:400], True), (earlier[-400:], False)):
             for p in group:
@@ -279,10 +279,12 @@ class Checker:
             try:
                 env = {}
                 for n in names:
-                    v = w.a.value_at(root.frame, n, end)
-                    if v is None:
+                    if root is None:
+                        raise Unsafe          # no call whose variables it could read
+                    at = w.a.value_at(root.frame, n, end)
+                    if at is None:
                         raise Unsafe
-                    env[n] = decode(v[1])
+                    env[n] = decode(at[1])
                 got = safe_eval(node, env)
             except (Unsafe, Undecodable, ArithmeticError, LookupError, TypeError, ValueError,
                     AttributeError, RecursionError, MemoryError):
@@ -290,7 +292,7 @@ class Checker:
             ok, note = equal_py(got, None, enc=t.result)
             if ok is None:
                 return ClaimResult(c, "unchecked")
-            return ClaimResult(c, "ok" if ok else "wrong", None if ok else render(t.result),
+            return ClaimResult(c, "ok" if ok else "wrong", None if ok else _result_text(t),
                                note)
         ok, note = equal_encoded(c.value, t.result)
         if ok is None:
@@ -300,7 +302,7 @@ class Checker:
                 if (i >= self.cursor or self._anywhere(c)) and equal_encoded(c.value, v)[0]:
                     self.cursor = max(self.cursor, i)
                     return ClaimResult(c, "ok", None, "a nested call of the function")
-        return ClaimResult(c, "ok" if ok else "wrong", None if ok else render(t.result), note)
+        return ClaimResult(c, "ok" if ok else "wrong", None if ok else _result_text(t), note)
 
     def _loop_count(self, c: TextClaim) -> ClaimResult:
         counts = [n for _, n in self.w.loop_counts]
@@ -328,13 +330,17 @@ class Checker:
                 continue
             if len(v["items"]) >= 1 and v["items"][:-1] == old["items"]:
                 appended.append((s.start, v["items"][-1]))
-        name_item = isinstance(c.value, tuple) and len(c.value) == 2 and c.value[0] == "name"
+        # ("name", variable): the appended item is another variable's value
+        named = c.value[1] if isinstance(c.value, tuple) and len(c.value) == 2 \
+            and c.value[0] == "name" else None
+        name_item = named is not None
         for pos, item in appended:
             if pos < self.cursor and not self._anywhere(c):
                 continue
-            if name_item:
-                v = w.value_at(c.value[1], pos)
-                ok = v is not None and encoded_equal(v, item)
+            ok: bool | None
+            if named is not None:
+                then = w.value_at(named, pos)
+                ok = then is not None and encoded_equal(then, item)
             else:
                 ok = equal_encoded(c.value, item)[0]
             if ok:
@@ -370,3 +376,8 @@ class Checker:
             return ClaimResult(c, "unchecked")
         return ClaimResult(c, "wrong", ", ".join(sorted(names)) or "nothing is raised",
                            f"{c.subject} is never raised")
+
+
+def _result_text(t: Trace) -> str:
+    """The returned value, rendered (a trace that returned None may leave `result` out)."""
+    return render(t.result) if t.result is not None else "None"

@@ -158,23 +158,24 @@ class Facts:
                 return "wrong", None, f"the fresh run {_outcome(t)}", None
             return ("ok" if t.error.kind == claim.variable else "wrong"), \
                 encode(t.error.kind), "", None
+        line = claim.line if claim.line is not None else -1    # -1: no line, nothing there
         if kind == "line_count":        # the whole run's, kept outside the event budget
-            got = encode(t.line_counts.get(claim.line, 0))
+            got = encode(t.line_counts.get(line, 0))
             return ("ok" if _same(claim.value, got) else "wrong"), got, "", None
         if kind == "runs":
-            idx = self.at_line.get(claim.line, [])
+            idx = self.at_line.get(line, [])
             k = self._pick(idx, claim.event_index, cursor, offset)
             return ("ok", None, "", idx[k]) if k is not None else self._missing(claim)
         if kind == "value":
-            idx = self.at_line.get(claim.line, [])
+            idx = self.at_line.get(line, [])
             k = self._pick(idx, claim.event_index, cursor, offset)
             if k is None:
                 return self._missing(claim)
             at = idx[k]
-            got = self.a.value_at(t.events[at].frame, claim.variable, at)
-            if got is None:
+            found = self.a.value_at(t.events[at].frame, claim.variable or "", at)
+            if found is None:
                 return self._missing(claim)
-            return ("ok" if _same(claim.value, got[1]) else "wrong"), got[1], "", at
+            return ("ok" if _same(claim.value, found[1]) else "wrong"), found[1], "", at
         idx, vals = self.by_key.get((kind, claim.line, claim.variable), ([], []))
         k = self._pick(idx, claim.event_index, cursor, offset)
         if k is None:
@@ -197,7 +198,7 @@ class Facts:
 
 def _outcome(t: Trace) -> str:
     if t.status == "returned":
-        return f"returns {render(t.result)}"
+        return f"returns {render(t.result) if t.result is not None else 'None'}"
     if t.status == "raised" and t.exception is not None:
         return f"raises {t.exception.type}"
     return f"fails: {t.error.message if t.error else 'error'}"
