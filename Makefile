@@ -25,7 +25,7 @@ run: setup
 
 test: test-python test-client
 
-test-python: setup
+test-python: lint
 	$(PY) -m pytest -q
 
 # ruff (rules in pyproject.toml), then mypy over the three packages. The editable install maps
