@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support import lsp as H  # noqa: E402 - the tests' LSP client helpers, not the product
+from support import lsp as H  # the tests' LSP client helpers, not the product
 
 
 

@@ -130,7 +130,7 @@ def convert_gguf(gguf: Path, dest: Path) -> float:
     try:
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         gmodel = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    except Exception as e:  # noqa: BLE001 - reported with the path
+    except Exception as e:  # reported with the path
         raise ModelLoadError("GGUF model", gguf, f"{type(e).__name__}: {e}") from e
     config = gmodel.config
     # save_pretrained refuses GGUF-quantized models: rebuild a plain model from the weights.
@@ -262,7 +262,7 @@ def load_adapter(model, adapter: str | os.PathLike):
         return peft_model.merge_and_unload()
     except ImportError as e:
         raise ModelLoadError("adapter", path, "package 'peft' is not installed") from e
-    except Exception as e:  # noqa: BLE001 - shape mismatch, wrong base model, bad files...
+    except Exception as e:  # shape mismatch, wrong base model, bad files...
         raise ModelLoadError("adapter", path, f"{type(e).__name__}: {e}") from e
 
 
@@ -308,7 +308,7 @@ def load_model(model: str | os.PathLike | None = None, adapter: str | os.PathLik
                                                   dtype=torch_dtype)
     except ModelLoadError:
         raise
-    except Exception as e:  # noqa: BLE001 - corrupt weights, unknown architecture...
+    except Exception as e:  # corrupt weights, unknown architecture...
         raise ModelLoadError("model", path, f"{type(e).__name__}: {e}") from e
     if adapter:
         lm = load_adapter(lm, adapter)

@@ -303,7 +303,9 @@ def _session_statement(stmt: ast.stmt, src: str, session: dict[str, _SessionVar]
     (function, receiver, args, via_session, label)."""
     mentioned = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
     used = mentioned & session.keys()
-    seg = lambda n: ast.get_source_segment(src, n)  # noqa: E731
+    def seg(n: ast.AST | None) -> str | None:
+        return ast.get_source_segment(src, n) if n is not None else None
+
     example = None
     value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
     got = _classify(value, src, kinds, module_names, session=session)

@@ -249,10 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     delegated = {"serve": "tracecot.server.lsp", "eval": "tracecot.model.evaluate",
                  "data": "tracecot.model.data.build", "train": "tracecot.model.training"}
     if argv and argv[0] in delegated:
-        run = lambda: _delegate(delegated[argv[0]], argv[1:])  # noqa: E731
+        module, rest = delegated[argv[0]], argv[1:]
+
+        def run() -> int:
+            return _delegate(module, rest)
     else:
         ns = build_parser().parse_args(argv)
-        run = lambda: ns.func(ns)  # noqa: E731
+
+        def run() -> int:
+            return ns.func(ns)
     try:
         return run()
     except KeyboardInterrupt:

@@ -148,7 +148,7 @@ async def run_command(svc: Service, command: str, a, progress=None) -> dict:
         return {"error": str(p)}
     except asyncio.CancelledError:
         raise
-    except Exception as e:  # noqa: BLE001 - a bug must become an answer, not a dead request
+    except Exception as e:  # a bug must become an answer, not a dead request
         log.exception("command %s failed", command)
         return {"error": f"internal error: {type(e).__name__}: {e}"}
 

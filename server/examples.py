@@ -44,7 +44,7 @@ def examples(st: State, uri: str, doc: Document, fn: FunctionInfo,
             out += [e for e in tested if e.function == fn.name]
             if fn.kind == "init":
                 methods += [e for e in tested if e.function.startswith(fn.name + ".")]
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("reading test files failed")
     out += constructor_examples(fn.name, methods)
     seen, unique = set(), []

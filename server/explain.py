@@ -42,7 +42,7 @@ def narrate_trace(trace: Trace, request: RunRequest, backward: bool = False):
         return summary(trace, reason="the run did not complete")
     try:
         return (narrate_backward if backward else narrate)(trace, request)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         log.exception("narrator failed")
         return summary(trace, reason=f"the narrator failed ({type(e).__name__}: {e})")
 
@@ -57,7 +57,7 @@ def check(narrative: Narrative | Explanation, fresh: Trace | None) -> Explanatio
     if fresh is not None:
         try:
             verification = verify(narrative, fresh=fresh)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.exception("verifier failed")
             note = f"the verifier failed ({type(e).__name__}: {e})"
     steps = _steps(narrative, verification)

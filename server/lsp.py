@@ -105,7 +105,7 @@ class TracecotServer(LanguageServer):
             params["message"] = message
         try:
             self.protocol.notify(STATUS, params)
-        except Exception:  # noqa: BLE001 - e.g. the client went away
+        except Exception:  # e.g. the client went away
             log.debug("status not sent", exc_info=True)
 
     def _model_state(self, state: str, message: str) -> None:
@@ -146,7 +146,7 @@ class TracecotServer(LanguageServer):
                 self.workspace_code_lens_refresh(None)
             if ws and ws.inlay_hint and ws.inlay_hint.refresh_support:
                 self.workspace_inlay_hint_refresh(None)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("refresh not sent", exc_info=True)
 
     # ------------------------------------------------------------------ documents
@@ -173,7 +173,7 @@ class TracecotServer(LanguageServer):
             self.refresh_views()
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("refreshing %s failed", uri)
         finally:
             if self._pending_refresh.get(uri) is asyncio.current_task():
@@ -236,7 +236,7 @@ class Progress:
             if fut is not None and self.task is not None:
                 task = self.task
                 fut.add_done_callback(lambda f: f.cancelled() and task.cancel())
-        except Exception:  # noqa: BLE001 - progress is a nicety
+        except Exception:  # progress is a nicety
             log.debug("progress not available", exc_info=True)
 
     def report(self, message: str, percentage: int | None = None) -> None:
@@ -289,7 +289,7 @@ async def pull_settings(ls: TracecotServer) -> None:
     try:
         got = await asyncio.wait_for(ls.workspace_configuration_async(
             T.ConfigurationParams(items=[T.ConfigurationItem(section="tracecot")])), 5)
-    except Exception:  # noqa: BLE001 - keep the initializationOptions
+    except Exception:  # keep the initializationOptions
         log.debug("workspace/configuration failed", exc_info=True)
         return
     if got and isinstance(got[0], dict):

@@ -23,14 +23,14 @@ class ModelUnavailable(Exception):
 def _cancel(worker, request_id) -> None:
     try:
         worker.cancel(request_id)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("cancelling a model request failed", exc_info=True)
 
 
 def _close(worker) -> None:
     try:
         worker.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("closing the model worker failed")
 
 
@@ -72,7 +72,7 @@ class ModelService:
         self.state, self.error = state, error
         try:
             self._on_state(state, self.message)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("model state listener failed")
 
     async def _load(self) -> None:
@@ -132,7 +132,7 @@ class ModelService:
                                      daemon=True).start()
             sending.add_done_callback(sent)
             raise
-        except Exception as e:  # noqa: BLE001 - e.g. closed by a settings change meanwhile
+        except Exception as e:  # e.g. closed by a settings change meanwhile
             raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e
         try:
             out = await asyncio.wrap_future(fut)
@@ -141,7 +141,7 @@ class ModelService:
             threading.Thread(target=_cancel, args=(worker, fut.request_id),
                              name="tracecot-model-cancel", daemon=True).start()
             raise
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise ModelUnavailable(f"model not available: {type(e).__name__}: {e}") from e
         return out if isinstance(out, list) else [out]
 

@@ -113,7 +113,7 @@ class Runner:
             self.cancelled += 1
             try:
                 self.sandbox.cancel(entry.future)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("cancelling a run failed")
 
     def _finished(self, req: RunRequest, key, entry: _Inflight, fut: asyncio.Future) -> None:
@@ -132,7 +132,7 @@ class Runner:
         for listener in list(self.listeners):
             try:
                 listener(req, trace)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("run listener failed")
 
     def _store(self, key: tuple, trace: Trace) -> None:

@@ -344,7 +344,9 @@ class Grammar:
     def _str(self, scope, d, fresh):
         r, e = self.rng, self.expr
         k = r.randint(0, 19)
-        s = lambda: self.var(STR, scope) or e(STR, scope, d)   # noqa: E731
+        def s():
+            return self.var(STR, scope) or e(STR, scope, d)
+
         if k == 0:
             return self.leaf(STR, scope)
         if k in (1, 2):
@@ -412,7 +414,9 @@ class Grammar:
     def _list_int(self, scope, d, fresh):
         r, e = self.rng, self.expr
         k = r.randint(0, 12)
-        lst = lambda: self.var(LIST_INT, scope) or e(LIST_INT, scope, d, False)   # noqa: E731
+        def lst():
+            return self.var(LIST_INT, scope) or e(LIST_INT, scope, d, False)
+
         if k == 0:
             return self.leaf(LIST_INT, scope, fresh)
         if k == 1:
@@ -465,8 +469,12 @@ class Grammar:
     def _list_str(self, scope, d, fresh):
         r, e = self.rng, self.expr
         k = r.randint(0, 10)
-        s = lambda: self.var(STR, scope) or e(STR, scope, d)   # noqa: E731
-        words = lambda: self.var(LIST_STR, scope) or e(LIST_STR, scope, d, False)  # noqa: E731
+        def s():
+            return self.var(STR, scope) or e(STR, scope, d)
+
+        def words():
+            return self.var(LIST_STR, scope) or e(LIST_STR, scope, d, False)
+
         if k == 0:
             return self.leaf(LIST_STR, scope, fresh)
         if k == 1:

@@ -136,7 +136,9 @@ class Report:
                 means[mode] = {"mean_total": round(self.token_sums[f"{mode} total"] / n, 1),
                                "mean_target": round(self.token_sums[f"{mode} target"] / n, 1)}
         order = [f"<={b}" for b in BINS] + [f">{BINS[-1]}"]
-        hist = lambda d: {m: {b: c[b] for b in order if c[b]} for m, c in d.items()}  # noqa
+        def hist(d):
+            return {m: {b: c[b] for b in order if c[b]} for m, c in d.items()}
+
         return {
             **extra,
             "examples": self.summary_table(),

@@ -16,7 +16,7 @@ from .mutate import (Found, SearchResult, candidates, closeness, format_args, ne
 from .search import FindResult, find
 # The package's `search` is the first finder's function (its callers predate the package);
 # the module of the same name stays importable as tracecot.server.finder.search.
-from .mutate import search  # noqa: E402,F811
+from .mutate import search  # noqa: F811
 
 __all__ = ["Outcome", "Problem", "run_batch", "sandbox_runner", "Found", "SearchResult",
            "candidates", "closeness", "format_args", "neighbours", "parse_args", "parse_target",

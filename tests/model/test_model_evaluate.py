@@ -7,7 +7,7 @@ import pytest
 from tracecot.model.evaluate import EvalConfig, main, run_eval
 from tracecot.model.predict import Predictor
 
-from test_model_predict import ScriptedEngine, TableSandbox  # noqa: E402  (same folder)
+from test_model_predict import ScriptedEngine, TableSandbox  # (same folder)
 
 TASKS = [
     {"id": "t0", "code": "def f(x):\n    return x + 1", "input": "1", "output": "2"},

@@ -6,10 +6,10 @@ import pytest
 
 import torch
 
-from tracecot.model.generate import Cancelled, Engine, GenConfig  # noqa: E402
-from tracecot.model.loading import (ModelLoadError, ensure_checkpoint, load_model,  # noqa: E402
+from tracecot.model.generate import Cancelled, Engine, GenConfig
+from tracecot.model.loading import (ModelLoadError, ensure_checkpoint, load_model,
                                     resolve_model_path)
-from support.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
+from support.tiny import build_tiny_adapter, build_tiny_checkpoint
 
 
 @pytest.fixture(scope="module")

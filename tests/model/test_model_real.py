@@ -6,7 +6,7 @@ The first run converts the GGUF into the user cache (~30 s); later runs load fro
 import pytest
 
 
-from tracecot.model.loading import DEFAULT_NAME, load_model  # noqa: E402
+from tracecot.model.loading import DEFAULT_NAME, load_model
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import time
 import pytest
 
 
-from support.tiny import build_tiny_adapter, build_tiny_checkpoint  # noqa: E402
-from tracecot.model.worker_client import (ModelWorker, WorkerCancelled, WorkerError,  # noqa: E402
+from support.tiny import build_tiny_adapter, build_tiny_checkpoint
+from tracecot.model.worker_client import (ModelWorker, WorkerCancelled, WorkerError,
                                    WorkerTimeout)
 
 PROMPT = "<|im_start|>user\nsay something<|im_end|>\n<|im_start|>assistant\n"

@@ -103,7 +103,9 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 def safe_eval(node: ast.AST, env: dict):
     """Evaluate a small expression over plain data: no attribute access but a few methods of
     built-in types, a few built-in functions, bounded sizes. Raises on anything else."""
-    ev = lambda n: safe_eval(n, env)  # noqa: E731
+    def ev(n: ast.AST) -> Any:
+        return safe_eval(n, env)
+
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
@@ -114,9 +116,10 @@ def safe_eval(node: ast.AST, env: dict):
         items = [ev(x) for x in node.elts]
         return _guard({ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items))
     if isinstance(node, ast.Dict):
-        if any(k is None for k in node.keys):
+        keys = [k for k in node.keys if k is not None]
+        if len(keys) < len(node.keys):      # a `**mapping` entry
             raise Unsafe
-        return {ev(k): ev(v) for k, v in zip(node.keys, node.values, strict=True)}
+        return {ev(k): ev(v) for k, v in zip(keys, node.values, strict=True)}
     if isinstance(node, ast.UnaryOp):
         x = ev(node.operand)
         return _UNARY[type(node.op)](x)
