@@ -83,9 +83,13 @@ def main(argv=None) -> int:
     ap.add_argument("--peers", default="crosshair,hypothesis",
                     help="comma-separated peers to run too, or 'none'")
     ap.add_argument("--json", default=None, help="write per-task results here")
+    ap.add_argument("--ids", default=None, help="only these task numbers, e.g. 3,17,250")
     ns = ap.parse_args(argv)
     rows = cruxeval_rows()[ns.offset:]
     rows = rows[:ns.limit] if ns.limit else rows
+    if ns.ids:
+        wanted = {f"sample_{i.strip()}" for i in ns.ids.split(",")}
+        rows = [r for r in rows if r["id"] in wanted]
     peers = [p for p in ns.peers.split(",") if p and p != "none"]
     results: dict[str, list[dict]] = {"finder": [], **{p: [] for p in peers}}
     print(f"CruxEval-I, {len(rows)} tasks, {ns.budget:g} s per task. The finder gets code and "

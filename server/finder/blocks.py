@@ -144,6 +144,9 @@ def inverses(t, code_strs: list[str] = ()) -> list:
                     pass
         if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):
             out += [[x for x in seq for _ in range(2)]]
+            for g in (lambda x: x // 2, lambda x: x * 2, lambda x: x - 1, lambda x: x + 1,
+                      lambda x: -x, lambda x: x // 3, lambda x: x // 5):
+                out += [[g(x) for x in seq], [g(x) for x in seq][::-1]]
             chars = [c for c in code_strs if len(c) == 1]
             if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
                 out += ["".join(c * x for c, x in zip(chars, seq))]   # counted characters
@@ -154,6 +157,9 @@ def inverses(t, code_strs: list[str] = ()) -> list:
             out += [dict(zip(seq, seq)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
     elif isinstance(t, dict):
+        if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
+            out += [{k: g(x) for k, x in t.items()} for g in
+                    (lambda x: x * 2, lambda x: x // 2, lambda x: x - 1, lambda x: x + 1)]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out

@@ -28,6 +28,7 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
+from .edits import edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import Found, candidates, closeness, format_args, parse_args, parse_target
 
@@ -175,7 +176,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                known: list[str] | None = None, want: int = 3, max_runs: int = 10_000,
                progress: Progress | None = None, model=None, solvers: bool = True,
                linger: float = 0.3, batch: int = 120, parallel: int = 2,
-               solver_after: float = 0.25) -> FindResult:
+               solver_after: float = 0.08) -> FindResult:
     """Inputs that make `problem.function` return `problem.target`, proven in the sandbox.
 
     Budget-bounded in seconds and in sandbox runs; cancelling the awaiting task cancels the
@@ -192,6 +193,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     params = ty.infer(tree, problem.function)
     res.arity = len(params)
     t = parse_target(problem.target)
+    pieces = pieces_for(blk.blocks(tree, t))
     stage_of: dict[str, str] = {}
     hits: dict[str, Outcome] = {}
     frontier: list = []
@@ -249,7 +251,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             else:
                 continue
             if len(frontier) < 20_000:
-                for c in candidates(o.args, t)[:60]:
+                for c in candidates(o.args, t)[:40] + edits(o.args, pieces, 16):
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
 
@@ -279,7 +281,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             if solver_task is None and solvers and not hits and params and \
                     now - start > solver_after * budget and deadline - now > 0.5:
                 from .solvers import solve
-                solver_task = asyncio.ensure_future(solve(problem, params, deadline - now))
+                solver_task = asyncio.ensure_future(solve(problem, params, deadline - now - 0.25))
             if not pending and (solver_task is None or solver_task.done()):
                 res.exhausted = solver_task is None or not solvers
                 break
