@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tracecot.server.finder import Problem, find, sandbox_runner
@@ -59,6 +60,12 @@ def verified(sb: Sandbox, code: str, args: str | None, output: str) -> bool:
     return tr.status == "returned" and bool(tr.comparison and tr.comparison.python_equal)
 
 
+def _timed_peer(name: str, row: dict, budget: float) -> tuple[str | None, float]:
+    t0 = time.monotonic()
+    args = solvers.peer(name, row["code"], "f", row["output"], row["input"], budget)
+    return args, time.monotonic() - t0
+
+
 def summary(name: str, rows: list[dict], n: int) -> str:
     ok = [r for r in rows if r["solved"]]
     times = sorted(r["time"] for r in rows) or [0.0]
@@ -93,9 +100,10 @@ def main(argv=None) -> int:
     peers = [p for p in ns.peers.split(",") if p and p != "none"]
     results: dict[str, list[dict]] = {"finder": [], **{p: [] for p in peers}}
     print(f"CruxEval-I, {len(rows)} tasks, {ns.budget:g} s per task. The finder gets code and "
-          f"output only; peers {', '.join(peers) or '(none)'} are given the argument types "
-          f"from the recorded input.", flush=True)
-    with Sandbox() as sb:
+          f"output only; peers {', '.join(peers) or '(none)'} (each alone, side by side, warm "
+          f"process per task) are given the argument types from the recorded input.",
+          flush=True)
+    with Sandbox() as sb, ThreadPoolExecutor(max(1, len(peers))) as pool:
         run = sandbox_runner(sb)
         for i, row in enumerate(rows):
             task = blind(row)
@@ -103,11 +111,11 @@ def main(argv=None) -> int:
             r["solved"] = r["solved"] and verified(sb, task.code, r["args"], task.output)
             r["id"] = task.id
             results["finder"].append(r)
-            for p in peers:
-                t0 = time.monotonic()
-                args = solvers.peer(p, row["code"], "f", row["output"], row["input"], ns.budget)
-                results[p].append({"id": task.id, "args": args,
-                                   "time": time.monotonic() - t0,
+            # the peers run side by side (each in its own process, same wall-clock budget)
+            futs = {p: pool.submit(_timed_peer, p, row, ns.budget) for p in peers}
+            for p, fut in futs.items():
+                args, took = fut.result()
+                results[p].append({"id": task.id, "args": args, "time": took,
                                    "solved": verified(sb, row["code"], args, row["output"])})
             mark = "ok " if r["solved"] else "-- "
             print(f"{i + 1:4d} {mark}{task.id:<12} {r['time']:.2f}s {r['stage'] or ''} "

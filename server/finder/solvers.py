@@ -146,12 +146,13 @@ def peer(solver: str, code: str, function: str, output: str, input_src: str,
     except (SyntaxError, ValueError):
         return None
     types = [descriptor_of_value(v) for v in vals]
+    proc = WARM.take(solver)      # warm, as in the finder: startup is not counted
     try:
-        done = subprocess.run(_argv(solver), input=_request(solver, code, function, output, types,
-                                                      budget),
-                              capture_output=True, timeout=budget + 0.5, env=_env(),
-                              start_new_session=True)
+        out, _ = proc.communicate(_request(solver, code, function, output, types, budget),
+                                  timeout=budget + 0.5)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
         return None
-    got = _answer(done.stdout)
+    got = _answer(out)
     return got[0] if got else None
