@@ -87,8 +87,11 @@ def describe(res: FindResult, func: str, target: str, budget: float) -> str:
     if res.all_failed == "hang":
         return (f"{func} hung or ran out of its limits on every candidate tried "
                 f"({res.tried}): no input found")
-    if res.all_failed in ("raised", "bad"):
+    if res.all_failed == "raised":
         return f"{func} raised an exception on every candidate tried ({res.tried})"
+    if res.all_failed == "failed":
+        return (f"{func} raised an exception or hung on every candidate tried ({res.tried}): "
+                f"no input found")
     why = "every candidate was tried" if res.exhausted else f"within the {budget:g} s budget"
     lines = [f"no input found that makes {func} return {target} ({res.tried} tried, {why})"]
     if res.closest:

@@ -322,8 +322,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                            for _, a, txt in sorted(best, reverse=True)[:3]]
             r = kinds_seen
             if res.tried and r["r"] == 0:
-                res.all_failed = "hang" if r["hang"] >= r["x"] + r["bad"] and r["hang"] else \
-                    "bad" if r["bad"] > r["x"] else "raised"
+                failed = r["x"] + r["bad"]
+                res.all_failed = ("hang" if not failed else "raised" if not r["hang"]
+                                  else "failed")
     except asyncio.CancelledError:
         res.cancelled = True
         for task in pending:
