@@ -82,6 +82,35 @@ def summary(name: str, rows: list[dict], n: int) -> str:
     return line
 
 
+def cause(row: dict, r: dict) -> str:
+    """Why a task stayed unsolved, read afterwards from the recorded input and what the
+    finder reached (the finder itself never sees the input)."""
+    import difflib
+    inp = row["input"]
+    if "lambda" in inp or "def " in inp:
+        return "needs a function as an argument"
+    if r.get("all_failed"):
+        return "every candidate raised or hung (argument types or shapes not inferred)"
+    close = r.get("closest") or []
+    if close and difflib.SequenceMatcher(None, close[0], row["output"]).ratio() >= 0.8:
+        return "near miss: closest output within a few edits, budget ran out"
+    if len(inp) > 60:
+        return "long or specific input (many elements to get right)"
+    return "other: output reached only through a specific structure"
+
+
+def print_causes(path: str) -> None:
+    results = json.load(open(path))["finder"]
+    rows = {r["id"]: r for r in cruxeval_rows()}
+    groups: dict[str, list[str]] = {}
+    for r in results:
+        if not r["solved"]:
+            groups.setdefault(cause(rows[r["id"]], r), []).append(r["id"])
+    print(f"unsolved: {sum(map(len, groups.values()))} of {len(results)}")
+    for k, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(ids):3d}  {k}: {', '.join(i.replace('sample_', '') for i in ids)}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None)
@@ -91,7 +120,12 @@ def main(argv=None) -> int:
                     help="comma-separated peers to run too, or 'none'")
     ap.add_argument("--json", default=None, help="write per-task results here")
     ap.add_argument("--ids", default=None, help="only these task numbers, e.g. 3,17,250")
+    ap.add_argument("--causes-from", default=None,
+                    help="print the unsolved tasks of a --json result grouped by cause")
     ns = ap.parse_args(argv)
+    if ns.causes_from:
+        print_causes(ns.causes_from)
+        return 0
     rows = cruxeval_rows()[ns.offset:]
     rows = rows[:ns.limit] if ns.limit else rows
     if ns.ids:
