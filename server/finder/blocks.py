@@ -96,6 +96,17 @@ def _camel_split(t: str) -> str:
     return re.sub(r"(?<=[^\s])(?=[A-Z])", " ", t)
 
 
+def _slices(v) -> list:
+    """Prefixes and suffixes, longest first: the output often holds the input plus
+    what the function appended or prepended."""
+    n = len(v)
+    cuts = range(1, n) if n <= 24 else sorted({round(i * n / 24) for i in range(1, 24)})
+    out = []
+    for k in sorted(cuts, key=lambda k: -min(k, n)):
+        out += [v[:k], v[n - k:]]
+    return out
+
+
 def inverses(t, code_strs: list[str] = ()) -> list:
     """Values that the target is a simple transformation of (one argument's worth);
     `code_strs`: the code's string constants (what it may have added or replaced)."""
@@ -156,7 +167,9 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         if all(_hashable(x) for x in seq):
             out += [dict(zip(seq, seq)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
-    elif isinstance(t, dict):
+    if isinstance(t, (str, list, tuple)) and len(t) > 1:
+        out += [list(x) if isinstance(t, tuple) else x for x in _slices(t)]
+    if isinstance(t, dict):
         if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
             out += [{k: g(x) for k, x in t.items()} for g in
                     (lambda x: x * 2, lambda x: x // 2, lambda x: x - 1, lambda x: x + 1)]

@@ -210,8 +210,10 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
 
     def next_batch(n: int) -> list[str]:
         out: list[str] = []
-        # half from the mutation frontier once there is one, the rest from the stages
-        while frontier and len(out) < n // 2:
+        # from the mutation frontier once there is one: half, or three quarters once an
+        # output came close to the target; the rest from the stages
+        share = n * 3 // 4 if best and max(best)[0] > 0.75 else n // 2
+        while frontier and len(out) < share:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
                 stage_of[args] = "search"
