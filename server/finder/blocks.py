@@ -87,7 +87,8 @@ def blocks(tree: ast.AST, target) -> Blocks:
     from_code(tree, b)
     for v in (0, 1, 2, 3, -1, 5, 10):
         _add(b.ints, v, 80)
-    for v in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
+    for v in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü", "!",
+              "a\nb", "a\n\nb", "@#"):
         _add(b.strs, v, 100)
     return b
 
@@ -112,6 +113,9 @@ def inverses(t, code_strs: list[str] = ()) -> list:
     `code_strs`: the code's string constants (what it may have added or replaced)."""
     out: list = [t]
     if isinstance(t, str):
+        if " " in t.strip():
+            initials = "".join(w[:1] for w in t.split())
+            out += [initials, initials.lower()]
         for c in [c for c in code_strs if c and c in t][:6]:
             out.append(t.replace(c, ""))
             for ch in list(dict.fromkeys(t))[:4] + [" ", "-"]:
@@ -134,13 +138,21 @@ def inverses(t, code_strs: list[str] = ()) -> list:
     elif isinstance(t, int):
         chars = [c for c in code_strs if len(c) == 1][:3]
         if 0 < t <= 40:
-            out += [c * t for c in chars]
+            out += ["a" * t] + [c * t for c in chars]
+            # t pieces, or a marker after t characters (counts, splits, find/index)
+            out += [sep.join(["a"] * t) for sep in ("\n", " ", ",")]
+            out += ["a" * t + c for c in chars + ["\n", " "]]
         out += [str(t), [t], t - 1, t + 1, t * 2, t // 2, -t, "a" * max(0, min(t, 30)),
                 list(range(max(0, min(t, 30)))), [1] * max(0, min(t, 30)), "x" * max(0, min(t, 30))]
     elif isinstance(t, float):
         out += [int(t), str(t), [t]]
     elif isinstance(t, (list, tuple)):
         seq = list(t)
+        if seq and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 60
+                       for x in seq) and len(set(seq)) == len(seq):
+            marks = set(seq)          # positions: a string with a marker at each
+            out += ["".join("x" if i in marks else "a" for i in range(max(seq) + 1))]
+        out += [[seq]]
         out += [seq, seq[::-1], sorted_or(seq), sorted_or(seq)[::-1], seq[:-1], seq[1:],
                 seq + seq, tuple(seq)]
         if all(isinstance(x, str) for x in seq):
@@ -173,6 +185,7 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
             out += [{k: g(x) for k, x in t.items()} for g in
                     (lambda x: x * 2, lambda x: x // 2, lambda x: x - 1, lambda x: x + 1)]
+        out += [[t], [{k: v} for k, v in t.items()]]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out
