@@ -57,11 +57,13 @@ def test_json_lists_argument_lists_simplest_first(mod):
     for a in out["inputs"]:           # each one really gives the output
         assert eval(f"pair({a})", ns) == [2, 4]
     assert all(f["stage"] for f in out["found"])
+    assert "backwards" in out["why"] or "output" in out["why"]     # the first one's story
 
 
 def test_text_output_names_the_call_and_the_stage(mod):
     p = tracecot(f"{mod}:rev", "'olleh'", "--budget", "10")
     assert p.returncode == 0 and "rev('hello') == 'olleh'" in p.stdout
+    assert "backwards:" in p.stdout and "s = 'hello'" in p.stdout
 
 
 @pytest.mark.parametrize("func,output,words", [
