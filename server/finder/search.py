@@ -263,7 +263,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     size = max(8, batch // 3)      # the first batch small: an answer is often among them
     try:
         while time.monotonic() < deadline and res.runs < max_runs:
-            if hits and res.first_at is None:
+            if (hits or res.lookalike) and res.first_at is None:
                 res.first_at = time.monotonic()
                 deadline = min(deadline, res.first_at + linger)
             if len(hits) >= want:
