@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -107,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_UNVERIFIED
 
 
+def _bare(line: str) -> str:
+    """A reasoning line without its indentation and step number ("  3. ...")."""
+    return re.sub(r"^\s*\d+\.\s+", "", line).strip()
+
+
 def _print(preds, lm, a) -> None:
     model = lm.name + (f" + {Path(lm.adapter).name} adapter" if lm.adapter else " (base)")
     print(f"model: {model}")
@@ -123,8 +129,11 @@ def _print(preds, lm, a) -> None:
             print(f"  {p.error}")
         if p.reasoning:
             verdicts = {v.sentence.strip(): v for v in p.verdicts}
-            for line in p.reasoning.splitlines():
-                v = verdicts.get(line.strip())
+            lines = p.reasoning.splitlines()
+            if p.verdicts and not any(_bare(line) in verdicts for line in lines):
+                lines = [v.sentence for v in p.verdicts]     # the verifier split otherwise
+            for line in lines:
+                v = verdicts.get(_bare(line))
                 tail = f"  (really {v.actual})" if v is not None and v.status == "wrong" \
                     and v.actual else ""
                 print(f"  {_MARK.get(v.status, '·') if v else ' '} {line}{tail}")
