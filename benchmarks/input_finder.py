@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tracecot.server.finder import Problem, find, sandbox_runner
@@ -59,6 +60,12 @@ def verified(sb: Sandbox, code: str, args: str | None, output: str) -> bool:
     return tr.status == "returned" and bool(tr.comparison and tr.comparison.python_equal)
 
 
+def _timed_peer(name: str, row: dict, budget: float) -> tuple[str | None, float]:
+    t0 = time.monotonic()
+    args = solvers.peer(name, row["code"], "f", row["output"], row["input"], budget)
+    return args, time.monotonic() - t0
+
+
 def summary(name: str, rows: list[dict], n: int) -> str:
     ok = [r for r in rows if r["solved"]]
     times = sorted(r["time"] for r in rows) or [0.0]
@@ -75,6 +82,35 @@ def summary(name: str, rows: list[dict], n: int) -> str:
     return line
 
 
+def cause(row: dict, r: dict) -> str:
+    """Why a task stayed unsolved, read afterwards from the recorded input and what the
+    finder reached (the finder itself never sees the input)."""
+    import difflib
+    inp = row["input"]
+    if "lambda" in inp or "def " in inp:
+        return "needs a function as an argument"
+    if r.get("all_failed"):
+        return "every candidate raised or hung (argument types or shapes not inferred)"
+    close = r.get("closest") or []
+    if close and difflib.SequenceMatcher(None, close[0], row["output"]).ratio() >= 0.8:
+        return "near miss: closest output within a few edits, budget ran out"
+    if len(inp) > 60:
+        return "long or specific input (many elements to get right)"
+    return "other: output reached only through a specific structure"
+
+
+def print_causes(path: str) -> None:
+    results = json.load(open(path))["finder"]
+    rows = {r["id"]: r for r in cruxeval_rows()}
+    groups: dict[str, list[str]] = {}
+    for r in results:
+        if not r["solved"]:
+            groups.setdefault(cause(rows[r["id"]], r), []).append(r["id"])
+    print(f"unsolved: {sum(map(len, groups.values()))} of {len(results)}")
+    for k, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(ids):3d}  {k}: {', '.join(i.replace('sample_', '') for i in ids)}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None)
@@ -83,15 +119,25 @@ def main(argv=None) -> int:
     ap.add_argument("--peers", default="crosshair,hypothesis",
                     help="comma-separated peers to run too, or 'none'")
     ap.add_argument("--json", default=None, help="write per-task results here")
+    ap.add_argument("--ids", default=None, help="only these task numbers, e.g. 3,17,250")
+    ap.add_argument("--causes-from", default=None,
+                    help="print the unsolved tasks of a --json result grouped by cause")
     ns = ap.parse_args(argv)
+    if ns.causes_from:
+        print_causes(ns.causes_from)
+        return 0
     rows = cruxeval_rows()[ns.offset:]
     rows = rows[:ns.limit] if ns.limit else rows
+    if ns.ids:
+        wanted = {f"sample_{i.strip()}" for i in ns.ids.split(",")}
+        rows = [r for r in rows if r["id"] in wanted]
     peers = [p for p in ns.peers.split(",") if p and p != "none"]
     results: dict[str, list[dict]] = {"finder": [], **{p: [] for p in peers}}
     print(f"CruxEval-I, {len(rows)} tasks, {ns.budget:g} s per task. The finder gets code and "
-          f"output only; peers {', '.join(peers) or '(none)'} are given the argument types "
-          f"from the recorded input.", flush=True)
-    with Sandbox() as sb:
+          f"output only; peers {', '.join(peers) or '(none)'} (each alone, side by side, warm "
+          f"process per task) are given the argument types from the recorded input.",
+          flush=True)
+    with Sandbox() as sb, ThreadPoolExecutor(max(1, len(peers))) as pool:
         run = sandbox_runner(sb)
         for i, row in enumerate(rows):
             task = blind(row)
@@ -99,11 +145,11 @@ def main(argv=None) -> int:
             r["solved"] = r["solved"] and verified(sb, task.code, r["args"], task.output)
             r["id"] = task.id
             results["finder"].append(r)
-            for p in peers:
-                t0 = time.monotonic()
-                args = solvers.peer(p, row["code"], "f", row["output"], row["input"], ns.budget)
-                results[p].append({"id": task.id, "args": args,
-                                   "time": time.monotonic() - t0,
+            # the peers run side by side (each in its own process, same wall-clock budget)
+            futs = {p: pool.submit(_timed_peer, p, row, ns.budget) for p in peers}
+            for p, fut in futs.items():
+                args, took = fut.result()
+                results[p].append({"id": task.id, "args": args, "time": took,
                                    "solved": verified(sb, row["code"], args, row["output"])})
             mark = "ok " if r["solved"] else "-- "
             print(f"{i + 1:4d} {mark}{task.id:<12} {r['time']:.2f}s {r['stage'] or ''} "

@@ -7,6 +7,7 @@
     tracecot eval ...                   model evaluation harness (tracecot.model)
     tracecot data build ...             verified training data (tracecot.model.data)
     tracecot train ...                  fine-tune the model (tracecot.model.training)
+    tracecot predict FILE:FUNC ARGS     the model's prediction, ✓/✗ from a real run
     tracecot serve [--tcp]              language server (tracecot.server)
 
 Exit codes: 0 ok, 1 not verified, 2 usage error, 3 the run failed (timeout, syntax error, ...).
@@ -230,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.model.training", ns.rest))
 
+    p = sub.add_parser("predict", help="predict an output (or an input) with the model, "
+                                       "checked by a real run", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda ns: _delegate("tracecot.model.predict_cli", ns.rest))
+
     p = sub.add_parser("serve", help="start the language server", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _delegate("tracecot.server.lsp", ns.rest))
@@ -247,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     # argparse.REMAINDER drops a remainder that starts with an option (`serve --tcp`):
     # delegated commands get their arguments untouched.
     delegated = {"serve": "tracecot.server.lsp", "eval": "tracecot.model.evaluate",
-                 "data": "tracecot.model.data.build", "train": "tracecot.model.training"}
+                 "data": "tracecot.model.data.build", "train": "tracecot.model.training",
+                 "predict": "tracecot.model.predict_cli"}
     if argv and argv[0] in delegated:
         module, rest = delegated[argv[0]], argv[1:]
 

@@ -58,10 +58,19 @@ def __tracecot_probe__(callee_src, cands, target_src):
                 eq = 0
             try:
                 text = repr(r)
+                if " object at 0x" in text and hasattr(r, "__dict__"):
+                    text = type(r).__name__ + "(" + ", ".join(
+                        "%s=%r" % kv for kv in vars(r).items()) + ")"
             except Exception:
                 text = "<repr failed>"
-            if not eq and text == repr(target):
-                eq = 2
+            if not eq:
+                try:
+                    same = type(r) is type(target) and (
+                        repr(r) == repr(target) if not hasattr(r, "__dict__")
+                        else vars(r) == vars(target))
+                except Exception:
+                    same = False
+                eq = 2 if same else 0
         sys.stdout = real
         real.write("%s%d\\t%s\\t%d\\t%s\\n" % ("\\x00TC", i, kind,
                                               eq, text[:300].replace("\\n", "\\\\n")))

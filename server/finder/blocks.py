@@ -88,7 +88,8 @@ def blocks(tree: ast.AST, target) -> Blocks:
     from_code(tree, b)
     for v in (0, 1, 2, 3, -1, 5, 10):
         _add(b.ints, v, 80)
-    for s in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü"):
+    for s in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü", "!",
+              "a\nb", "a\n\nb", "@#"):
         _add(b.strs, s, 100)
     return b
 
@@ -97,11 +98,25 @@ def _camel_split(t: str) -> str:
     return re.sub(r"(?<=[^\s])(?=[A-Z])", " ", t)
 
 
+def _slices(v) -> list:
+    """Prefixes and suffixes, longest first: the output often holds the input plus
+    what the function appended or prepended."""
+    n = len(v)
+    cuts = range(1, n) if n <= 24 else sorted({round(i * n / 24) for i in range(1, 24)})
+    out = []
+    for k in sorted(cuts, key=lambda k: -min(k, n)):
+        out += [v[:k], v[n - k:]]
+    return out
+
+
 def inverses(t, code_strs: Sequence[str] = ()) -> list:
     """Values that the target is a simple transformation of (one argument's worth);
     `code_strs`: the code's string constants (what it may have added or replaced)."""
     out: list = [t]
     if isinstance(t, str):
+        if " " in t.strip():
+            initials = "".join(w[:1] for w in t.split())
+            out += [initials, initials.lower()]
         for c in [c for c in code_strs if c and c in t][:6]:
             out.append(t.replace(c, ""))
             for ch in list(dict.fromkeys(t))[:4] + [" ", "-"]:
@@ -124,13 +139,21 @@ def inverses(t, code_strs: Sequence[str] = ()) -> list:
     elif isinstance(t, int):
         chars = [c for c in code_strs if len(c) == 1][:3]
         if 0 < t <= 40:
-            out += [c * t for c in chars]
+            out += ["a" * t] + [c * t for c in chars]
+            # t pieces, or a marker after t characters (counts, splits, find/index)
+            out += [sep.join(["a"] * t) for sep in ("\n", " ", ",")]
+            out += ["a" * t + c for c in chars + ["\n", " "]]
         out += [str(t), [t], t - 1, t + 1, t * 2, t // 2, -t, "a" * max(0, min(t, 30)),
                 list(range(max(0, min(t, 30)))), [1] * max(0, min(t, 30)), "x" * max(0, min(t, 30))]
     elif isinstance(t, float):
         out += [int(t), str(t), [t]]
     elif isinstance(t, (list, tuple)):
         seq = list(t)
+        if seq and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 60
+                       for x in seq) and len(set(seq)) == len(seq):
+            marks = set(seq)          # positions: a string with a marker at each
+            out += ["".join("x" if i in marks else "a" for i in range(max(seq) + 1))]
+        out += [[seq]]
         out += [seq, seq[::-1], sorted_or(seq), sorted_or(seq)[::-1], seq[:-1], seq[1:],
                 seq + seq, tuple(seq)]
         if all(isinstance(x, str) for x in seq):
@@ -145,6 +168,9 @@ def inverses(t, code_strs: Sequence[str] = ()) -> list:
                     pass
         if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):
             out += [[x for x in seq for _ in range(2)]]
+            for g in (lambda x: x // 2, lambda x: x * 2, lambda x: x - 1, lambda x: x + 1,
+                      lambda x: -x, lambda x: x // 3, lambda x: x // 5):
+                out += [[g(x) for x in seq], [g(x) for x in seq][::-1]]
             chars = [c for c in code_strs if len(c) == 1]
             if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
                 # counted characters (there may be more characters than counts)
@@ -155,7 +181,13 @@ def inverses(t, code_strs: Sequence[str] = ()) -> list:
         if all(_hashable(x) for x in seq):
             out += [dict(zip(seq, seq, strict=True)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
-    elif isinstance(t, dict):
+    if isinstance(t, (str, list, tuple)) and len(t) > 1:
+        out += [list(x) if isinstance(t, tuple) else x for x in _slices(t)]
+    if isinstance(t, dict):
+        if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
+            out += [{k: g(x) for k, x in t.items()} for g in
+                    (lambda x: x * 2, lambda x: x // 2, lambda x: x - 1, lambda x: x + 1)]
+        out += [[t], [{k: v} for k, v in t.items()]]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out

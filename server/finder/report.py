@@ -87,8 +87,11 @@ def describe(res: FindResult, func: str, target: str, budget: float) -> str:
     if res.all_failed == "hang":
         return (f"{func} hung or ran out of its limits on every candidate tried "
                 f"({res.tried}): no input found")
-    if res.all_failed in ("raised", "bad"):
+    if res.all_failed == "raised":
         return f"{func} raised an exception on every candidate tried ({res.tried})"
+    if res.all_failed == "failed":
+        return (f"{func} raised an exception or hung on every candidate tried ({res.tried}): "
+                f"no input found")
     why = "every candidate was tried" if res.exhausted else f"within the {budget:g} s budget"
     lines = [f"no input found that makes {func} return {target} ({res.tried} tried, {why})"]
     if res.closest:
@@ -124,6 +127,27 @@ def find_input_cli(path: str, func: str, output: str, budget: float, sandbox,
                            model=ModelHook() if model else None))
     message = describe(res, func, target, budget)
     code = EXIT_OK if res.found else EXIT_FAILED if res.all_failed else EXIT_NONE
+    why = backward_story(sandbox, problem, res.found[0].args) if res.found else None
     if as_json_out:
-        return code, json.dumps(as_json(res, func, target, message), ensure_ascii=False)
-    return code, message if res.found else f"tracecot: {message}"
+        out = as_json(res, func, target, message)
+        out["why"] = why
+        return code, json.dumps(out, ensure_ascii=False)
+    if not res.found:
+        return code, f"tracecot: {message}"
+    return code, message + (f"\n\nwhy {func}({res.found[0].args}) gives {target}, "
+                            f"backwards:\n{why}" if why else "")
+
+
+def backward_story(sandbox, problem: Problem, args: str) -> str | None:
+    """The backward narrative of the first answer (a fresh traced run in the sandbox)."""
+    from tracecot.tracer import RunRequest
+    from tracecot.tracer.narration.narrate import narrate_backward, to_plain
+    req = RunRequest(function=problem.function, args=args, source=problem.source,
+                     path=problem.path, timeout=2.0)
+    trace = sandbox.run(req)
+    if trace.status != "returned":
+        return None
+    try:
+        return to_plain(narrate_backward(trace, req))
+    except Exception:  # noqa: BLE001 - the answer stands without its story
+        return None

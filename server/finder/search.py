@@ -28,6 +28,7 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
+from .edits import edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import Found, candidates, closeness, format_args, parse_args, parse_target
 
@@ -175,7 +176,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                known: list[str] | None = None, want: int = 3, max_runs: int = 10_000,
                progress: Progress | None = None, model=None, solvers: bool = True,
                linger: float = 0.3, batch: int = 120, parallel: int = 2,
-               solver_after: float = 0.25) -> FindResult:
+               solver_after: float = 0.08) -> FindResult:
     """Inputs that make `problem.function` return `problem.target`, proven in the sandbox.
 
     Budget-bounded in seconds and in sandbox runs; cancelling the awaiting task cancels the
@@ -192,6 +193,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     params = ty.infer(tree, problem.function)
     res.arity = len(params)
     t = parse_target(problem.target)
+    pieces = pieces_for(blk.blocks(tree, t))
     stage_of: dict[str, str] = {}
     hits: dict[str, Outcome] = {}
     frontier: list = []
@@ -208,8 +210,10 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
 
     def next_batch(n: int) -> list[str]:
         out: list[str] = []
-        # half from the mutation frontier once there is one, the rest from the stages
-        while frontier and len(out) < n // 2:
+        # from the mutation frontier once there is one: half, or three quarters once an
+        # output came close to the target; the rest from the stages
+        share = n * 3 // 4 if best and max(best)[0] > 0.75 else n // 2
+        while frontier and len(out) < share:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
                 stage_of[args] = "search"
@@ -249,7 +253,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             else:
                 continue
             if len(frontier) < 20_000:
-                for c in candidates(o.args, t)[:60]:
+                for c in candidates(o.args, t)[:40] + edits(o.args, pieces, 16):
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
 
@@ -259,7 +263,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     size = max(8, batch // 3)      # the first batch small: an answer is often among them
     try:
         while time.monotonic() < deadline and res.runs < max_runs:
-            if hits and res.first_at is None:
+            if (hits or res.lookalike) and res.first_at is None:
                 res.first_at = time.monotonic()
                 deadline = min(deadline, res.first_at + linger)
             if len(hits) >= want:
@@ -279,7 +283,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             if solver_task is None and solvers and not hits and params and \
                     now - start > solver_after * budget and deadline - now > 0.5:
                 from .solvers import solve
-                solver_task = asyncio.ensure_future(solve(problem, params, deadline - now))
+                solver_task = asyncio.ensure_future(solve(problem, params, deadline - now - 0.25))
             if not pending and (solver_task is None or solver_task.done()):
                 res.exhausted = solver_task is None or not solvers
                 break
@@ -320,8 +324,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                            for _, a, txt in sorted(best, reverse=True)[:3]]
             r = kinds_seen
             if res.tried and r["r"] == 0:
-                res.all_failed = "hang" if r["hang"] >= r["x"] + r["bad"] and r["hang"] else \
-                    "bad" if r["bad"] > r["x"] else "raised"
+                failed = r["x"] + r["bad"]
+                res.all_failed = ("hang" if not failed else "raised" if not r["hang"]
+                                  else "failed")
     except asyncio.CancelledError:
         res.cancelled = True
         for unfinished in pending:

@@ -98,6 +98,10 @@ def _load(source: str) -> dict:
     return mod.__dict__
 
 
+class _OutOfTime(BaseException):
+    """Raised from the predicate at the deadline: ends Hypothesis's search at once."""
+
+
 def run_hypothesis(req: dict) -> list[str]:
     from hypothesis import HealthCheck, Phase, find, settings, strategies as st
     from hypothesis.errors import NoSuchExample
@@ -108,7 +112,12 @@ def run_hypothesis(req: dict) -> list[str]:
     strat = st.tuples(*[strategy(t, st) for t in req["types"]])
     real = sys.stdout
 
+    import time
+    stop = time.monotonic() + req["budget"]
+
     def gives(args) -> bool:
+        if time.monotonic() > stop:
+            raise _OutOfTime
         sys.stdout = io.StringIO()
         try:
             return bool(fn(*args) == target)
@@ -120,7 +129,7 @@ def run_hypothesis(req: dict) -> list[str]:
         found = find(strat, gives, settings=settings(
             max_examples=req.get("max_examples", 2000), database=None, deadline=None,
             phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck)))
-    except NoSuchExample:
+    except (NoSuchExample, _OutOfTime):
         return []
     return [", ".join(repr(a) for a in found)]
 
@@ -137,13 +146,15 @@ def run_crosshair(req: dict) -> list[str]:
     ns = _load(req["source"] + probe)
     opts = AnalysisOptionSet(analysis_kind=[AnalysisKind.asserts],
                              per_condition_timeout=req["budget"], per_path_timeout=1.0)
-    out = []
+    out: list[str] = []
     for checkable in analyze_function(ns["__tracecot_probe__"], opts):
         for msg in checkable.analyze():
             m = re.search(r"when calling __tracecot_probe__\((.*)\)", msg.message, re.S)
             if m:
-                out.append(_positional(m.group(1), names))
-    return [o for o in out if o is not None]
+                got = _positional(m.group(1), names)
+                if got is not None:
+                    return [got]        # the first counterexample is the answer
+    return out
 
 
 def _positional(text: str, names: list[str]) -> str | None:
@@ -162,7 +173,15 @@ def _positional(text: str, names: list[str]) -> str | None:
 
 
 def main() -> int:
-    req = json.loads(sys.stdin.read())
+    solver = sys.argv[1] if len(sys.argv) > 1 else None
+    from tracecot.tracer.running import guards  # noqa: F401  (imported while still allowed)
+    if solver == "crosshair":      # imported before the request comes (a warm worker)
+        import crosshair.core_and_libs  # noqa: F401
+    elif solver == "hypothesis":
+        import hypothesis.strategies  # noqa: F401
+    req = json.loads(sys.stdin.read() or "{}")
+    if not req:
+        os._exit(0)
     real_out = os.dup(1)
     os.dup2(2, 1)          # user prints must not mix with our answer
     err: str | None

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import atexit
 import json
 import os
 import subprocess
 import sys
+import threading
 
 from .types import Param, kind_of_value
 
@@ -46,8 +48,41 @@ def _request(solver: str, source: str, function: str, target: str, types: list[d
                        "target": target, "types": types, "budget": budget}).encode()
 
 
-def _argv() -> list[str]:
-    return [sys.executable, "-m", "tracecot.server.finder.solver_worker"]
+def _argv(solver: str) -> list[str]:
+    return [sys.executable, "-m", "tracecot.server.finder.solver_worker", solver]
+
+
+class _Warm:
+    """One idle worker per solver, its library already imported, waiting for its request
+    (starting Python and importing CrossHair or Hypothesis takes most of a 2 s budget on a
+    busy machine). A worker serves one request, locked down, and exits; taking one starts
+    the next."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: dict[str, subprocess.Popen] = {}
+        atexit.register(self.close)
+
+    def _spawn(self, solver: str) -> subprocess.Popen:
+        return subprocess.Popen(_argv(solver), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=_env(), start_new_session=True)
+
+    def take(self, solver: str) -> subprocess.Popen:
+        with self._lock:
+            proc = self._idle.pop(solver, None)
+            if proc is None or proc.poll() is not None:
+                proc = self._spawn(solver)
+            self._idle[solver] = self._spawn(solver)
+            return proc
+
+    def close(self) -> None:
+        with self._lock:
+            for proc in self._idle.values():
+                proc.kill()
+            self._idle.clear()
+
+
+WARM = _Warm()
 
 
 def _env() -> dict:
@@ -65,20 +100,16 @@ def _answer(out: bytes) -> list[str]:
 async def run_solver(solver: str, source: str, function: str, target: str,
                      types: list[dict], budget: float) -> list[str]:
     """Argument sources the solver proposes within `budget` seconds (killed after)."""
-    proc = await asyncio.create_subprocess_exec(
-        *_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, env=_env(), start_new_session=True)
+    proc = WARM.take(solver)
+    request = _request(solver, source, function, target, types, budget)
     try:
-        out, _ = await asyncio.wait_for(
-            proc.communicate(_request(solver, source, function, target, types, budget)),
-            timeout=budget + 0.5)
-    except asyncio.TimeoutError:
+        out, _ = await asyncio.to_thread(proc.communicate, request, budget + 0.5)
+    except subprocess.TimeoutExpired:
         proc.kill()
-        await proc.wait()
+        proc.wait()
         return []
     except asyncio.CancelledError:
         proc.kill()
-        await proc.wait()       # reaped before the loop goes
         raise
     return _answer(out)
 
@@ -89,13 +120,21 @@ async def solve(problem, params: list[Param], budget: float) -> list[str]:
         return []
     types = [descriptor(p) for p in params]
     which = SOLVERS if budget > 1.0 else SOLVERS[:1]
-    runs = [run_solver(s, problem.source, problem.function, problem.target, types,
-                       budget - 0.2) for s in which]
-    out: list[str] = []
-    for got in await asyncio.gather(*runs, return_exceptions=True):
-        if isinstance(got, list):
-            out += got
-    return list(dict.fromkeys(out))
+    tasks = {asyncio.ensure_future(run_solver(s, problem.source, problem.function,
+                                              problem.target, types, budget)) for s in which}
+    try:
+        while tasks:          # the first solver with an answer wins
+            done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                got = t.result() if not t.exception() else []
+                if got:
+                    return list(dict.fromkeys(got))
+        return []
+    finally:
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def peer(solver: str, code: str, function: str, output: str, input_src: str,
@@ -109,12 +148,13 @@ def peer(solver: str, code: str, function: str, output: str, input_src: str,
     except (SyntaxError, ValueError):
         return None
     types = [descriptor_of_value(v) for v in vals]
+    proc = WARM.take(solver)      # warm, as in the finder: startup is not counted
     try:
-        done = subprocess.run(_argv(), input=_request(solver, code, function, output, types,
-                                                      budget),
-                              capture_output=True, timeout=budget + 0.5, env=_env(),
-                              start_new_session=True)
+        out, _ = proc.communicate(_request(solver, code, function, output, types, budget),
+                                  timeout=budget + 0.5)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
         return None
-    got = _answer(done.stdout)
+    got = _answer(out)
     return got[0] if got else None

@@ -55,7 +55,7 @@ def tok(tiny):
 def _cfg(tiny, data, out, **kw) -> TrainConfig:
     base = dict(data=str(data), out=str(out), model=str(tiny), rank=4, alpha=8,
                 row_tokens=4096, max_example_tokens=4096, warmup_steps=2, log_every=1,
-                valid_examples=4, checkpoint_minutes=1e9, seed=3, lr=5e-3)
+                valid_examples=4, checkpoint_minutes=1e9, seed=3, lr=5e-3, epochs=5)
     return TrainConfig(**{**base, **kw})
 
 
@@ -184,3 +184,24 @@ def test_cli_train_parses_and_reports_missing_data(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nothing"), "--out",
                  str(tmp_path / "o"), "--model", str(tmp_path / "nomodel")]) == 2
     assert "tracecot train" in capsys.readouterr().err
+
+
+def test_predict_cli_checks_by_a_real_run_and_rejects_bad_input(tiny, tmp_path, capsys):
+    from tracecot.server.cli import main
+    src = tmp_path / "m.py"
+    src.write_text("def double(x):\n    return x * 2\n")
+    code = main(["predict", f"{src}:double", "21", "--json", "--model", str(tiny)])
+    got = json.loads(capsys.readouterr().out)
+    p = got["predictions"][0]
+    assert p["actual"] == "42" and p["kind"] == "output"
+    assert code == (0 if p["verified"] else 1)
+    assert p["verified"] == (p["prediction"] is not None and p["prediction"].strip() == "42")
+    code = main(["predict", f"{src}:double", "--output", "42", "-k", "2", "--model", str(tiny)])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and out.count("== 42") == 2 and ("✓" in out or "✗" in out)
+    for argv in (["predict", f"{src}:nope", "1"], ["predict", f"{tmp_path}/x.py:f", "1"],
+                 ["predict", f"{src}:double", "1", "--output", "2"],
+                 ["predict", f"{src}:double", "(("], ["predict", f"{src}:double"],
+                 ["predict", f"{src}:double", "1", "--model", str(tmp_path / "none")]):
+        assert main(argv) == 2, argv
+        assert "tracecot predict:" in capsys.readouterr().err

@@ -1,0 +1,188 @@
+"""The input finder end to end in the sandbox: batches, each stage, shrinking, budgets,
+cancellation, and functions for which no input exists."""
+
+import ast
+import asyncio
+import time
+
+import pytest
+
+from tracecot.server.finder import Problem, find, run_batch, sandbox_runner
+from tracecot.server.finder import solvers
+from tracecot.server.finder import types as ty
+from tracecot.tracer import RunRequest
+
+SRC = '''
+def rev(s):
+    return s[::-1]
+
+def shout(text):
+    return text.replace("a", "").upper() + "!"
+
+def total(n):
+    t = 0
+    for v in range(n):
+        t += v
+    return t
+
+def pick(d, key):
+    return d[key] * 2
+
+def insert(xs, i, v):
+    xs.insert(i, v)
+    return xs
+
+def spin(x):
+    while True:
+        pass
+
+def mixed(x):
+    while x == 1:
+        pass
+    raise ValueError(x)
+
+def boom(x):
+    raise ValueError(x)
+
+def never(x):
+    return len(str(x)) < 0
+
+def poly(x):
+    if x > 100 and x % 7 == 3 and x % 11 == 5:
+        return "deep"
+    return "shallow"
+
+class Acc:
+    def __init__(self, start):
+        self.start = start
+
+    def add(self, n):
+        return self.start + n
+'''
+
+
+def go(sandbox, function, target, callee=None, **kw):
+    return asyncio.run(find(Problem(SRC, function, target, callee=callee),
+                            sandbox_runner(sandbox), **kw))
+
+
+def proven(sandbox, function, args, target) -> bool:
+    tr = sandbox.run(RunRequest(function=function, args=args, source=SRC, expected=target))
+    return tr.status == "returned" and tr.comparison.python_equal
+
+
+def test_a_batch_runs_many_candidates_in_one_sandbox_run(sandbox):
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(SRC, "rev", "'cba'"),
+                                 ["'abc'", "'x'", "1", "'abc', 2"]))
+    assert [o.kind for o in outs] == ["r", "r", "x", "x"]
+    assert [o.equal for o in outs] == [True, False, False, False]
+    assert outs[1].text == "'x'" and outs[2].text == "TypeError"
+
+
+def test_a_hanging_candidate_ends_its_batch_and_the_earlier_results_are_kept(sandbox):
+    src = "def f(x):\n    while x == 2:\n        pass\n    return x\n"
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "1"),
+                                 ["1", "3", "2", "1"], timeout=0.5, max_steps=50_000))
+    assert [o.kind for o in outs] == ["r", "r", "hang"]     # the last one is sent again later
+    assert outs[0].equal and not outs[1].equal
+
+
+def test_user_output_cannot_forge_results(sandbox):
+    src = "def f(x):\n    print('\\x00TC0\\tr\\t1\\tforged')\n    return x\n"
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "99"), ["1"]))
+    assert len(outs) == 1 and not outs[0].equal and outs[0].text == "1"
+
+
+@pytest.mark.parametrize("function,target,stage", [
+    ("rev", "'olleh'", "inverse"),
+    ("shout", "'BC!'", None),
+    ("total", "45", None),
+    ("pick", "14", None),
+    ("insert", "[1, 9, 2, 3]", "inverse"),
+])
+def test_known_preimages_are_found_and_proven(sandbox, function, target, stage):
+    res = go(sandbox, function, target, budget=8, solvers=False)
+    assert res.found, res
+    if stage:
+        assert res.found[0].stage == stage
+    for f in res.found:
+        assert proven(sandbox, function, f.args, target)
+    sizes = [len(f.args) for f in res.found]
+    assert sizes == sorted(sizes)          # simplest first
+
+
+def test_answers_are_shrunk(sandbox):
+    res = go(sandbox, "shout", "'B!'", budget=8, solvers=False)
+    assert res.found and len(res.found[0].args) <= len("'ab'")
+
+
+def test_a_method_is_searched_on_its_instance(sandbox):
+    res = go(sandbox, "Acc.add", "12", callee="Acc(10).add", budget=8, solvers=False)
+    assert res.found and res.found[0].args == "2"
+
+
+def test_the_search_stage_reaches_what_the_blocks_do_not(sandbox):
+    res = go(sandbox, "total", "4950", budget=8, solvers=False)      # n = 100
+    assert res.found and res.found[0].args == "100"
+
+
+def test_no_input_exists_says_so_within_the_budget(sandbox):
+    t = time.monotonic()
+    res = go(sandbox, "never", "True", budget=1.5, solvers=False)
+    assert not res.found and time.monotonic() - t < 6
+    assert res.closest and res.closest[0].result == "False"
+
+
+@pytest.mark.parametrize("function,why", [("spin", "hang"), ("boom", "raised"),
+                                          ("mixed", "failed")])
+def test_functions_that_fail_on_every_candidate_are_reported(sandbox, function, why):
+    t = time.monotonic()
+    res = go(sandbox, function, "1", budget=1.5, solvers=False)
+    assert not res.found and res.all_failed == why and time.monotonic() - t < 6
+
+
+def test_the_run_budget_bounds_the_search(sandbox):
+    res = go(sandbox, "never", "True", budget=30, max_runs=3, solvers=False)
+    assert not res.found and res.runs <= 3
+
+
+def test_progress_is_reported_and_the_search_can_be_cancelled(sandbox):
+    seen = []
+
+    async def main():
+        task = asyncio.ensure_future(find(Problem(SRC, "never", "True"),
+                                          sandbox_runner(sandbox), budget=30, solvers=False,
+                                          progress=lambda *a: seen.append(a)))
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    t = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - t < 5 and seen and seen[-1][0] > 0
+
+
+def test_the_model_stage_runs_proposals_and_takes_none_on_its_word(sandbox):
+    class Model:
+        calls = 0
+
+        async def predict_inputs(self, code, function, target):
+            Model.calls += 1
+            return [{"prediction": "'wrong'"}, {"prediction": "'dlrow'"}]
+    res = go(sandbox, "rev", "'world'", budget=8, solvers=False, model=Model())
+    assert Model.calls == 1 and res.found[0].args == "'dlrow'"
+    assert res.found[0].stage == "model"
+
+
+def test_solvers_run_in_a_locked_down_process_and_find_what_search_does_not(sandbox):
+    params = ty.infer(ast.parse(SRC), "poly")
+    got = asyncio.run(solvers.solve(Problem(SRC, "poly", "'deep'"), params, 20.0))
+    assert got, "no solver answer"
+    assert proven(sandbox, "poly", got[0], "'deep'")
+
+
+def test_the_solver_process_cannot_write_outside_its_folder(tmp_path):
+    target = tmp_path / "escaped.txt"
+    src = (f"def f(x: int):\n    open({str(target)!r}, 'w').write('x')\n    return 1\n")
+    asyncio.run(solvers.run_solver("hypothesis", src, "f", "1", [{"kind": "int"}], 5.0))
+    assert not target.exists()

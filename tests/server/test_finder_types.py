@@ -1,0 +1,73 @@
+"""Argument types inferred from the code (tracecot.server.finder.types), building blocks and
+inverse guesses (blocks): pure functions, no sandbox."""
+
+import ast
+
+import pytest
+
+from tracecot.server.finder import blocks as blk
+from tracecot.server.finder import types as ty
+
+
+def kinds(src: str, func: str = "f", known=None) -> dict:
+    return {p.name: p for p in ty.infer(ast.parse(src), func, known)}
+
+
+@pytest.mark.parametrize("body,name,kind", [
+    ("return s.upper()", "s", "str"),
+    ("x.append(1)\n    return x", "x", "list"),
+    ("return d['key']", "d", "dict"),
+    ("return [i for i in range(n)]", "n", "int"),
+    ("return n + 1", "n", "int"),
+    ("return s + '!'", "s", "str"),
+    ("return sum(1 for k, v in d.items())", "d", "dict"),
+    ("return text[a:b]", "a", "int"),
+    ("return text.rsplit(sep, num)", "num", "int"),
+    ("return text.rsplit(sep, num)", "sep", "str"),
+    ("return s.add(1)", "s", "set"),
+])
+def test_usage_says_the_type(body, name, kind):
+    src = ("def f(s=None, x=None, d=None, n=None, text=None, a=None, b=None, sep=None, num=None):"
+           f"\n    {body}\n")
+    # defaults of None say nothing: the usage decides
+    assert kinds(src)[name].kinds[0] == kind
+
+
+def test_len_and_iteration_make_a_sequence_and_elements_get_kinds():
+    p = kinds("def f(xs):\n    for c in xs:\n        c.upper()\n    return len(xs)\n")["xs"]
+    assert p.kinds[0] == "list" and p.elem == "str"
+    d = kinds("def f(d):\n    for k, v in d.items():\n        k.upper(); v + 1\n"
+              "    return d\n")["d"]
+    assert d.kinds[0] == "dict" and d.key == "str" and d.value == "int"
+
+
+def test_hints_defaults_and_known_inputs_outweigh_usage():
+    assert kinds("def f(x: str):\n    return x * 2\n")["x"].kinds[0] == "str"
+    assert kinds("def f(x=[]):\n    return x\n")["x"].kinds[0] == "list"
+    assert kinds("def f(x):\n    return x\n", known=[[{"a": 1}]])["x"].kinds[0] == "dict"
+    assert kinds("def f(x: list[int]):\n    return x\n")["x"].elem == "int"
+
+
+def test_methods_leave_self_out_and_missing_functions_give_nothing():
+    src = "class C:\n    def m(self, t):\n        return t.lower()\n"
+    ps = ty.infer(ast.parse(src), "C.m")
+    assert [p.name for p in ps] == ["t"] and ps[0].kinds[0] == "str"
+    assert ty.infer(ast.parse(src), "nope") == []
+
+
+def test_blocks_come_from_code_constants_and_the_target():
+    tree = ast.parse("def f(s):\n    return s.replace('ab', 'X') + str(7)\n")
+    b = blk.blocks(tree, ["q", 42])
+    assert "ab" in b.strs and "X" in b.strs and "q" in b.strs
+    assert 7 in b.ints and 42 in b.ints and 2 in b.ints     # 2: the target's length
+    assert b.code_strs[:2] == ["ab", "X"]
+
+
+def test_inverses_undo_common_transformations():
+    assert "olleh" in blk.inverses("hello")                    # reversed
+    assert [3, 2, 1] in blk.inverses([1, 2, 3])
+    assert "a-b" in blk.inverses(["a", "-", "b"])              # joined
+    assert "aa bb" in blk.inverses("aa___bb", ["___"])         # a code constant replaced
+    assert "hello world" in blk.inverses("HelloWorld")         # title().replace(' ', '')
+    assert [1, 2, 3] in blk.inverses([2, 4, 6])                # doubled
+    assert "111000" in blk.inverses((3, 3), ["1", "0"])        # counted characters
