@@ -101,7 +101,9 @@ class Engine:
                 out[i] = g
             if on_batch:
                 on_batch(idx, gens)
-        return out  # type: ignore[return-value]
+        done = [g for g in out if g is not None]
+        assert len(done) == len(out), "every prompt is in one batch"
+        return done
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -215,7 +217,9 @@ class Engine:
             if results[orig] is None:
                 results[orig] = self._finish(out_ids[orig], "length", len(seqs[orig]), cfg,
                                              first_s, t0)
-        return results  # type: ignore[return-value]
+        finished = [r for r in results if r is not None]
+        assert len(finished) == n, "every sequence finished (at the latest, by its length)"
+        return finished
 
     def _first_ids(self, texts: tuple[str, ...]) -> list[int]:
         tok = self.lm.tokenizer

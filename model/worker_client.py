@@ -39,6 +39,11 @@ class WorkerCancelled(Exception):
     pass
 
 
+class RequestFuture(Future):
+    """A request's future, with the id that `ModelWorker.cancel` takes."""
+    request_id: str = ""
+
+
 @dataclass
 class _Pending:
     future: Future
@@ -163,14 +168,14 @@ class ModelWorker:
             pass    # the reader notices the exit and fails what is pending
 
     def request(self, method: str, params: dict | None = None,
-                timeout: float | None | EllipsisType = ...) -> Future:
+                timeout: float | None | EllipsisType = ...) -> RequestFuture:
         """Send a request; returns a Future with `.request_id` (for `cancel`)."""
         if self._closed:
             raise WorkerError("Closed", "worker closed")
         timeout = self.timeout if timeout is ... else timeout
         rid = str(next(self._ids))
-        fut: Future = Future()
-        fut.request_id = rid  # type: ignore[attr-defined]
+        fut = RequestFuture()
+        fut.request_id = rid
         msg = {"id": rid, "method": method, "params": params or {}}
         with self._lock:
             self.start()
@@ -201,12 +206,13 @@ class ModelWorker:
         return True
 
     def predict_output(self, code: str, call_or_args: str, mode: str = "direct",
-                       timeout: float | None = ..., **kw) -> Future:  # type: ignore[assignment]
+                       timeout: float | None | EllipsisType = ..., **kw) -> RequestFuture:
         return self.request("predict_output", dict(code=code, call_or_args=call_or_args,
                                                    mode=mode, **kw), timeout)
 
     def predict_inputs(self, code: str, function: str | None, target_output: str, k: int = 1,
-                       mode: str = "direct", timeout: float | None = ..., **kw) -> Future:  # type: ignore[assignment]
+                       mode: str = "direct", timeout: float | None | EllipsisType = ...,
+                       **kw) -> RequestFuture:
         return self.request("predict_inputs", dict(code=code, function=function,
                                                    target_output=target_output, samples=k,
                                                    mode=mode, **kw), timeout)

@@ -176,9 +176,9 @@ def main() -> int:
     solver = sys.argv[1] if len(sys.argv) > 1 else None
     from tracecot.tracer.running import guards  # noqa: F401  (imported while still allowed)
     if solver == "crosshair":      # imported before the request comes (a warm worker)
-        import crosshair.core_and_libs  # noqa: F401
+        import crosshair.core_and_libs  # noqa: F401 - loaded now, used by run_crosshair
     elif solver == "hypothesis":
-        import hypothesis.strategies  # noqa: F401
+        import hypothesis.strategies  # noqa: F401 - loaded now, used by run_hypothesis
     req = json.loads(sys.stdin.read() or "{}")
     if not req:
         os._exit(0)

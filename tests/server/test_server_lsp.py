@@ -522,7 +522,7 @@ def test_serve_with_debugpy():
 def test_serve_options(tmp_path):
     env = {**os.environ, "PYTHONPATH": ""}
     try:
-        import debugpy  # noqa: F401
+        import debugpy  # noqa: F401 - only whether it is installed
     except ImportError:
         out = subprocess.run([*H.SERVER_COMMAND, "--debugpy", "5999"], capture_output=True,
                              text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
