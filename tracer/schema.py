@@ -10,6 +10,7 @@ Bump SCHEMA_VERSION whenever a field changes meaning; readers refuse other versi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any, TypeVar
 
 SCHEMA_VERSION = 1
@@ -169,18 +170,15 @@ def to_json(obj: Any) -> Any:
 _T = TypeVar("_T")
 
 
-_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
-
-
+@cache
 def _field_names(cls: type[Any]) -> frozenset[str]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
-    return names
+    return frozenset(f.name for f in fields(cls))
 
 
 def _build(cls: type[_T], data: dict[str, Any]) -> _T:
-    names = _field_names(cls)   # once per class: a trace has up to 20,000 events
+    # Once per class: a trace has up to 20,000 events. (A class is hashable; mypy reads
+    # type[...] as not Hashable for functools.cache.)
+    names = _field_names(cls)  # type: ignore[arg-type]
     return cls(**{k: v for k, v in data.items() if k in names})
 
 

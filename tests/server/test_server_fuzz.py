@@ -180,7 +180,7 @@ async def _fuzz(tmp_path):
             "trusted": True}}})
     assert await _while_answering(client, lambda: 0 in client.responses), "no initialize answer"
     client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    for uri, text in zip(uris, docs, strict=True):
+    for uri, text in zip(uris, docs, strict=False):   # the last uri is never opened
         client.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
             "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}})
     expected = set()
