@@ -116,9 +116,7 @@ def _progress(cfg: TrainConfig, st: TrainState, total_rows: int) -> float:
         shares.append(st.tokens / cfg.budget_tokens)
     if cfg.budget_minutes:
         shares.append(st.train_seconds / (60 * cfg.budget_minutes))
-    if cfg.max_steps:
-        shares.append(st.step / cfg.max_steps)
-    if not shares:
+    if not shares:      # max_steps only stops a run (a sitting), it does not set the schedule
         shares.append((st.epoch * total_rows + st.row) / max(1, cfg.epochs * total_rows))
     return min(1.0, max(shares))
 
