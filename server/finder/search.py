@@ -28,7 +28,7 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
-from .edits import edits, pieces_for
+from .edits import diff_edits, edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import Found, candidates, closeness, format_args, parse_args, parse_target
 
@@ -253,6 +253,11 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             else:
                 continue
             if len(frontier) < 20_000:
+                if o.kind == "r" and score > 0.5:
+                    # the output's difference carried back into the input: tried first
+                    for c in diff_edits(o.args, o.text, problem.target)[:60]:
+                        if c not in stage_of:
+                            heapq.heappush(frontier, (-score - 0.2, next(tie), c))
                 for c in candidates(o.args, t)[:40] + edits(o.args, pieces, 16):
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
