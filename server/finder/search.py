@@ -176,11 +176,12 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                known: list[str] | None = None, want: int = 3, max_runs: int = 10_000,
                progress: Progress | None = None, model=None, solvers: bool = True,
                linger: float = 0.3, batch: int = 120, parallel: int = 2,
-               solver_after: float = 0.08) -> FindResult:
+               solver_after: float = 0.08, slow_after: float = 0.1) -> FindResult:
     """Inputs that make `problem.function` return `problem.target`, proven in the sandbox.
 
     Budget-bounded in seconds and in sandbox runs; cancelling the awaiting task cancels the
-    runs in flight. `model` (optional) has `async predict_inputs(source, function, target)`."""
+    runs in flight. `model` (optional) has `async predict_inputs(source, function, target)`.
+    `slow_after`: CPU seconds one candidate may take in a batch before it counts as a hang."""
     start = time.monotonic()
     deadline = start + max(budget, 0.2)
     res = FindResult()
@@ -262,6 +263,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
 
+    # with a per-candidate CPU cap the batch's step cap only has to stop what that misses
+    steps = 2_000_000 if slow_after else 400_000
     pending: dict[asyncio.Task, list[str]] = {}
     solver_task: asyncio.Future | None = None
     leftover: list[str] = []
@@ -280,7 +283,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     break
                 left = deadline - time.monotonic()
                 task = asyncio.ensure_future(run_batch(run, problem, cands,
-                                                       timeout=max(0.2, min(1.0, left))))
+                                                       timeout=max(0.2, min(1.0, left)),
+                                                       per=slow_after,
+                                                       max_steps=steps))
                 pending[task] = cands
                 res.runs += 1
                 size = batch
