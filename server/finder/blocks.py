@@ -197,3 +197,32 @@ def _hashable(v) -> bool:
         return True
     except TypeError:
         return False
+
+
+@dataclass(frozen=True)
+class Code:
+    """A candidate argument that is not a literal (a function): its repr is its source."""
+    src: str
+
+    def __repr__(self) -> str:
+        return self.src
+
+
+# Functions a parameter that is called may be given, simplest first: identity, constant,
+# predicates, conversions, and the in-place methods whose None return is often discarded.
+_FUNCS = ("lambda x: x", "lambda *a: None", "lambda x: not x", "len", "str", "int", "bool",
+          "abs", "sorted", "list", "sum", "max", "min", "lambda x: x * 2", "lambda x: x + 1",
+          "lambda x: x - 1", "lambda x: x % 2 == 0", "lambda x: x % 2 == 1",
+          "lambda x: x.reverse()", "lambda x: x.sort()", "lambda x: x.pop()",
+          "lambda x: x.clear()", "lambda x: x.upper()", "lambda x: x.lower()",
+          "lambda x: x[::-1]", "lambda x: x[0]", "lambda *a: a[0]", "lambda *a: True",
+          "lambda *a: False", "lambda *a: 0")
+
+
+def functions(b: Blocks) -> list[Code]:
+    """Candidate functions: the fixed ones, then comparisons with the small ints known."""
+    out = [Code(s) for s in _FUNCS]
+    for k in sorted({v for v in b.ints if -10 <= v <= 10})[:8]:
+        for op in ("<", ">", "==", "<=", ">=", "!="):
+            out.append(Code(f"lambda x: x {op} {k}"))
+    return out

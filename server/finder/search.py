@@ -88,6 +88,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         return [True, False]
     if kind == "none":
         return [None]
+    if kind == "func":
+        return blk.functions(b)
     if kind in ("list", "tuple", "set"):
         items = b.ints if elem == "int" else b.strs if elem == "str" else None
         vals: list = [[]]

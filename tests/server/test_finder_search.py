@@ -52,6 +52,15 @@ def poly(x):
         return "deep"
     return "shallow"
 
+def twice(fn, n):
+    return fn(fn(n))
+
+def untouched(items, operation):
+    copy = items[:]
+    copy.sort()
+    operation(copy)
+    return items
+
 class Acc:
     def __init__(self, start):
         self.start = start
@@ -122,6 +131,15 @@ def test_known_preimages_are_found_and_proven(sandbox, function, target, stage):
         assert proven(sandbox, function, f.args, target)
     sizes = [len(f.args) for f in res.found]
     assert sizes == sorted(sizes)          # simplest first
+
+
+@pytest.mark.parametrize("function,target", [("twice", "12"), ("untouched", "[3, 1, 2]")])
+def test_a_parameter_that_is_called_gets_functions(sandbox, function, target):
+    res = go(sandbox, function, target, budget=8, solvers=False)
+    assert res.found, res.closest
+    fn = res.found[0].args.split(", ")[0 if function == "twice" else -1]
+    assert fn.startswith("lambda") or fn.isidentifier(), res.found[0].args
+    assert proven(sandbox, function, res.found[0].args, target)
 
 
 def test_answers_are_shrunk(sandbox):

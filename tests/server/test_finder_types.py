@@ -25,6 +25,7 @@ def kinds(src: str, func: str = "f", known=None) -> dict:
     ("return text.rsplit(sep, num)", "num", "int"),
     ("return text.rsplit(sep, num)", "sep", "str"),
     ("return s.add(1)", "s", "set"),
+    ("return [x for x in text if a(x)]", "a", "func"),
 ])
 def test_usage_says_the_type(body, name, kind):
     src = f"def f(s=None, x=None, d=None, n=None, text=None, a=None, b=None, sep=None, num=None):\n    {body}\n"
