@@ -156,10 +156,13 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [seq, seq[::-1], sorted_or(seq), sorted_or(seq)[::-1], seq[:-1], seq[1:],
                 seq + seq, tuple(seq)]
         if all(isinstance(x, str) for x in seq):
-            out += ["".join(seq), " ".join(seq), ",".join(seq), "".join(seq)[::-1]]
+            out += ["".join(seq), " ".join(seq), ",".join(seq), "".join(seq)[::-1],
+                    "\n".join(seq)]       # lines: splitlines, split('\n')
         if all(isinstance(x, (list, tuple)) for x in seq):
             flat = [y for x in seq for y in x]
             out += [flat]
+            if all(isinstance(y, str) for y in flat):
+                out += [["\n".join(x) for x in seq], [" ".join(x) for x in seq]]
             if all(len(x) == 2 for x in seq):
                 try:
                     out += [dict(seq)]
@@ -167,6 +170,7 @@ def inverses(t, code_strs: list[str] = ()) -> list:
                     pass
         if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):
             out += [[x for x in seq for _ in range(2)]]
+            out += _counted(seq)
             for g in (lambda x: x // 2, lambda x: x * 2, lambda x: x - 1, lambda x: x + 1,
                       lambda x: -x, lambda x: x // 3, lambda x: x // 5):
                 out += [[g(x) for x in seq], [g(x) for x in seq][::-1]]
@@ -189,6 +193,24 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out
+
+
+def _counted(seq: list[int]) -> list:
+    """The target as each element's count in the input ([x.count(i) for i in x]): labels
+    such that each position's label occurs as often as its number says, as str and int."""
+    if not seq or len(seq) > 40 or min(seq) < 1 or \
+            any(seq.count(v) % v for v in set(seq)):
+        return []
+    labels, used, open_ = [], 0, {}
+    for v in seq:
+        lab, left = open_.get(v, (None, 0))
+        if not left:
+            lab, left = used, v
+            used += 1
+        labels.append(lab)
+        open_[v] = (lab, left - 1)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [[letters[i % 26] * (1 + i // 26) for i in labels], labels]
 
 
 def _hashable(v) -> bool:

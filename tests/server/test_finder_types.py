@@ -70,3 +70,17 @@ def test_inverses_undo_common_transformations():
     assert "hello world" in blk.inverses("HelloWorld")         # title().replace(' ', '')
     assert [1, 2, 3] in blk.inverses([2, 4, 6])                # doubled
     assert "111000" in blk.inverses((3, 3), ["1", "0"])        # counted characters
+
+
+def test_inverses_undo_counting_and_splitting_into_lines():
+    def counts(li):
+        return [li.count(i) for i in li]
+    target = [1, 3, 1, 3, 3, 2, 1, 2]
+    inv = blk.inverses(target)
+    assert any(isinstance(c, list) and counts(c) == target for c in inv)
+    assert blk.inverses([4, 4, 1]) == blk.inverses([4, 4, 1])      # no labelling exists
+    assert not any(isinstance(c, list) and len(c) == 3 and counts(c) == [4, 4, 1]
+                   for c in blk.inverses([4, 4, 1]))
+    lines = blk.inverses(["ab c", "d"])
+    assert "ab c\nd" in lines
+    assert ["x\ny"] in blk.inverses([["x", "y"]])
