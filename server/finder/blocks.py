@@ -189,6 +189,11 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
             out += [{k: g(x) for k, x in t.items()} for g in
                     (lambda x: x * 2, lambda x: x // 2, lambda x: x - 1, lambda x: x + 1)]
+            if t and all(0 < x <= 40 for x in t.values()):     # a count of each key
+                each = [k for k, x in t.items() for _ in range(x)]
+                out += [each, dict(enumerate(each))]      # of the elements, of the values
+                if all(isinstance(k, str) for k in t):
+                    out += ["".join(each)]
         out += [[t], [{k: v} for k, v in t.items()]]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]

@@ -84,3 +84,16 @@ def test_inverses_undo_counting_and_splitting_into_lines():
     lines = blk.inverses(["ab c", "d"])
     assert "ab c\nd" in lines
     assert ["x\ny"] in blk.inverses([["x", "y"]])
+
+
+def test_inverses_undo_a_count_of_each_key():
+    def tally(xs):
+        d = {}
+        for x in xs:
+            d[x] = d.get(x, 0) + 1
+        return d
+    target = {"m": 2, "e": 2, " ": 1}
+    assert any(tally(c) == target for c in blk.inverses(target) if isinstance(c, (str, list)))
+    assert any(isinstance(c, list) and tally(c) == {3: 2, 5: 1} for c in blk.inverses({3: 2, 5: 1}))
+    # ... and of a dict's values
+    assert any(isinstance(c, dict) and tally(c.values()) == {0: 5} for c in blk.inverses({0: 5}))
