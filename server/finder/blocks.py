@@ -174,6 +174,9 @@ def inverses(t, code_strs: list[str] = ()) -> list:
             for g in (lambda x: x // 2, lambda x: x * 2, lambda x: x - 1, lambda x: x + 1,
                       lambda x: -x, lambda x: x // 3, lambda x: x // 5):
                 out += [[g(x) for x in seq], [g(x) for x in seq][::-1]]
+            # numbers read from strings (int(s), s.isdigit()): the same, as digit strings
+            out += [[str(x) for x in seq]] + [[str(g(x)) for x in seq]
+                                              for g in (lambda x: x // 2, lambda x: x - 1)]
             chars = [c for c in code_strs if len(c) == 1]
             if len(chars) >= len(seq) and all(0 <= x <= 40 for x in seq):
                 out += ["".join(c * x for c, x in zip(chars, seq))]   # counted characters
@@ -185,6 +188,7 @@ def inverses(t, code_strs: list[str] = ()) -> list:
                     {f"k{i}": x for i, x in enumerate(seq)}]
     if isinstance(t, (str, list, tuple)) and len(t) > 1:
         out += [list(x) if isinstance(t, tuple) else x for x in _slices(t)]
+    out += _codes(t)
     if isinstance(t, dict):
         if all(isinstance(x, int) and not isinstance(x, bool) for x in t.values()):
             out += [{k: g(x) for k, x in t.items()} for g in
@@ -198,6 +202,22 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out
+
+
+def _codes(t) -> list:
+    """Character codes written out in the target (ord(c) for c in the input, or the bytes
+    of its encoding): the characters they stand for, as a string."""
+    if not isinstance(t, (str, bytes, list, tuple)):
+        return []
+    if isinstance(t, (list, tuple)):
+        nums = [x for x in t if isinstance(x, int) and not isinstance(x, bool)]
+        nums = nums if len(nums) == len(t) else []
+    else:
+        text = t.decode("latin-1") if isinstance(t, bytes) else t
+        nums = [int(x) for x in re.findall(r"\d+", text)]
+    if len(nums) < 2 or not all(32 <= x < 127 for x in nums):
+        return []
+    return ["".join(chr(x) for x in nums)]
 
 
 def _counted(seq: list[int]) -> list:

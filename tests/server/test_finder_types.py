@@ -97,3 +97,12 @@ def test_inverses_undo_a_count_of_each_key():
     assert any(isinstance(c, list) and tally(c) == {3: 2, 5: 1} for c in blk.inverses({3: 2, 5: 1}))
     # ... and of a dict's values
     assert any(isinstance(c, dict) and tally(c.values()) == {0: 5} for c in blk.inverses({0: 5}))
+
+
+def test_inverses_read_character_codes_and_digit_strings():
+    def codes(text):
+        return b"".join(f"{ch}; ".encode() for ch in text.encode())
+    assert "os|x" in blk.inverses(codes("os|x"))
+    assert "hi!" in blk.inverses([104, 105, 33])
+    assert ["91", "16"] in blk.inverses([182, 32]) and ["182", "32"] in blk.inverses([182, 32])
+    assert not [c for c in blk.inverses(5) if c == "\x05"]
