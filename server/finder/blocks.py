@@ -267,9 +267,10 @@ _FUNCS = ("lambda x: x", "lambda *a: None", "lambda x: not x", "len", "str", "in
 
 
 def functions(b: Blocks) -> list[Code]:
-    """Candidate functions: the fixed ones, then comparisons with the small ints known."""
-    out = [Code(s) for s in _FUNCS]
-    for k in sorted({v for v in b.ints if -10 <= v <= 10})[:8]:
-        for op in ("<", ">", "==", "<=", ">=", "!="):
-            out.append(Code(f"lambda x: x {op} {k}"))
-    return out
+    """Candidate functions: the simplest fixed ones, comparisons with the small ints known,
+    then the other fixed ones and comparisons."""
+    ks = sorted({v for v in b.ints if -10 <= v <= 10})[:8]
+    first = [f"lambda x: x {op} {k}" for k in ks for op in ("<", ">", "==")]
+    then = [f"lambda x: x {op} {k}" for k in ks for op in ("<=", ">=", "!=")]
+    # the pool per kind is cut at 40: the commonest shapes first
+    return [Code(s) for s in (*_FUNCS[:8], *first, *_FUNCS[8:], *then)]

@@ -106,3 +106,10 @@ def test_inverses_read_character_codes_and_digit_strings():
     assert "hi!" in blk.inverses([104, 105, 33])
     assert ["91", "16"] in blk.inverses([182, 32]) and ["182", "32"] in blk.inverses([182, 32])
     assert not [c for c in blk.inverses(5) if c == "\x05"]
+
+
+def test_called_parameters_get_functions_with_the_codes_small_ints_early():
+    tree = ast.parse("def f(nums, verdict):\n    return [verdict(x) for x in nums if x != 7]\n")
+    fs = [repr(c) for c in blk.functions(blk.blocks(tree, [True]))]
+    assert fs[0] == "lambda x: x" and "lambda x: x.reverse()" in fs
+    assert "lambda x: x < 7" in fs[:40] and "lambda x: x == 2" in fs[:40]
