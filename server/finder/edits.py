@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import random
 
-from .mutate import format_args, parse_args
+from .mutate import format_args, parse_args, parse_target
 
 
 def _str_edits(s: str, chars: list[str], rng: random.Random, n: int) -> list[str]:
@@ -161,6 +161,24 @@ def _spots(text: str, piece: str, limit: int = 6) -> list[int]:
 _CASES = (str, str.lower, str.upper)
 
 
+def _length_steps(args_src: str, reached: str, target: str) -> list[str]:
+    """Where the output is `d` too long or short, each int argument stepped by `d` (and
+    half of it): counts, slice bounds and repetitions often set the length."""
+    parsed = parse_args(args_src)
+    r, t = parse_target(reached), parse_target(target)
+    if parsed is None or not isinstance(r, (str, list, tuple, bytes)) or \
+            not isinstance(t, (str, list, tuple, bytes)) or len(r) == len(t):
+        return []
+    pos, kw = parsed
+    d = len(r) - len(t)
+    out = []
+    for i, v in enumerate(pos):
+        if isinstance(v, int) and not isinstance(v, bool):
+            for w in {v - d, v + d, v - d // 2, v + d // 2} - {v}:
+                out.append(format_args(pos[:i] + [w] + pos[i + 1:], kw))
+    return out
+
+
 def diff_edits(args_src: str, reached: str, target: str, ops: int = 6) -> list[str]:
     """Neighbours that carry the difference between a reached output and the target back
     into the argument source: outputs often contain the inputs (copied, joined, formatted,
@@ -189,6 +207,7 @@ def diff_edits(args_src: str, reached: str, target: str, ops: int = 6) -> list[s
                     out.append(args_src[:i] + new + args_src[i:])
                 for i in _spots(args_src, left[::-1], 3):     # the input reversed
                     out.append(args_src[:i] + new[::-1] + args_src[i:])
+    out += _length_steps(args_src, reached, target)
     seen, good = {args_src}, []
     for c in out:
         if c not in seen:

@@ -37,3 +37,11 @@ def test_every_edit_parses_and_equal_outputs_give_none():
     assert diff_edits("'abc'", "'x'", "'x'") == []
     for c in diff_edits("[1, 2], 'a'", "[1, 2, 'a']", "[1, 2, 3, 'a']"):
         assert parse_args(c) is not None
+
+
+def test_a_length_difference_steps_the_int_arguments():
+    def tail(text, n):
+        return text[n:]
+    target = repr(tail("abcdefgh", 5))
+    got = _outputs(tail, diff_edits("'abcdefgh', 2", repr(tail("abcdefgh", 2)), target))
+    assert got.get("'abcdefgh', 5") == target
