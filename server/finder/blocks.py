@@ -164,8 +164,8 @@ def inverses(t, code_strs: list[str] = ()) -> list:
             if all(isinstance(y, str) for y in flat):
                 out += [["\n".join(x) for x in seq], [" ".join(x) for x in seq]]
             if all(len(x) == 2 for x in seq):
-                try:
-                    out += [dict(seq)]
+                try:     # items, in order or popped last first (popitem)
+                    out += [dict(seq), dict(seq[::-1])]
                 except TypeError:
                     pass
         if all(isinstance(x, int) and not isinstance(x, bool) for x in seq):

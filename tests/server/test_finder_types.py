@@ -113,3 +113,13 @@ def test_called_parameters_get_functions_with_the_codes_small_ints_early():
     fs = [repr(c) for c in blk.functions(blk.blocks(tree, [True]))]
     assert fs[0] == "lambda x: x" and "lambda x: x.reverse()" in fs
     assert "lambda x: x < 7" in fs[:40] and "lambda x: x == 2" in fs[:40]
+
+
+def test_inverses_undo_popping_items_last_first():
+    def drain(d):
+        out = []
+        while d:
+            out.append(d.popitem())
+        return out
+    target = [(87.5, 3), ("x", 2), (5, 1)]
+    assert any(isinstance(c, dict) and drain(dict(c)) == target for c in blk.inverses(target))
