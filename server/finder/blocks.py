@@ -158,6 +158,7 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         if all(isinstance(x, str) for x in seq):
             out += ["".join(seq), " ".join(seq), ",".join(seq), "".join(seq)[::-1],
                     "\n".join(seq)]       # lines: splitlines, split('\n')
+            out += _formatted_pairs(seq, code_strs)
         if all(isinstance(x, (list, tuple)) for x in seq):
             flat = [y for x in seq for y in x]
             out += [flat]
@@ -202,6 +203,19 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
     return out
+
+
+def _formatted_pairs(seq: list[str], code_strs) -> list:
+    """Strings formatted from pairs ('%s => %s' % (k, v)): split back at the format's
+    literal text, as a dict and as a list of pairs."""
+    out = []
+    for c in code_strs:
+        for sep in re.split(r"%[sdr]|\{[^{}]*\}", c):
+            if sep.strip() and seq and all(sep in x for x in seq):
+                pairs = [tuple(x.split(sep, 1)) for x in seq]
+                out += [dict(pairs), pairs] if len({k for k, _ in pairs}) == len(pairs) \
+                    else [pairs]
+    return out[:6]
 
 
 def _codes(t) -> list:

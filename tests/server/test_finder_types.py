@@ -123,3 +123,11 @@ def test_inverses_undo_popping_items_last_first():
         return out
     target = [(87.5, 3), ("x", 2), (5, 1)]
     assert any(isinstance(c, dict) and drain(dict(c)) == target for c in blk.inverses(target))
+
+
+def test_inverses_split_formatted_pairs_back():
+    def show(d):
+        return ["%s => %s" % (k, d[k]) for k in d]
+    target = show({"-4": "4", "1": "2", "-": "-3"})
+    inv = blk.inverses(target, ["%s => %s"])
+    assert {"-4": "4", "1": "2", "-": "-3"} in inv
