@@ -187,6 +187,8 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         if all(_hashable(x) for x in seq):
             out += [dict(zip(seq, seq)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
+            # the elements gathered from nested containers (for k in d: for x in d[k])
+            out += [[[x] for x in seq], {x: [x] for x in seq}, {"a": list(seq)}]
     if isinstance(t, (str, list, tuple)) and len(t) > 1:
         out += [list(x) if isinstance(t, tuple) else x for x in _slices(t)]
     out += _codes(t)

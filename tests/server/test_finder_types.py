@@ -131,3 +131,15 @@ def test_inverses_split_formatted_pairs_back():
     target = show({"-4": "4", "1": "2", "-": "-3"})
     inv = blk.inverses(target, ["%s => %s"])
     assert {"-4": "4", "1": "2", "-": "-3"} in inv
+
+
+def test_inverses_nest_the_elements_for_gathering_loops():
+    def gather(data):
+        out = []
+        for k in data:
+            for x in data[k]:
+                if x not in out:
+                    out.append(x)
+        return sorted(out)
+    target = ["a", "b", "inf"]
+    assert any(isinstance(c, dict) and gather(c) == target for c in blk.inverses(target))
