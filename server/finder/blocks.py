@@ -43,6 +43,9 @@ def _walk_value(v, b: Blocks, depth: int = 0) -> None:
         _add(b.floats, v)
     elif isinstance(v, str):
         _add(b.strs, v)
+        for num in re.findall(r"-?\d+", v[:200])[:6]:    # numbers the output writes out
+            if len(num) <= 18:
+                _add(b.ints, int(num))
         if 1 < len(v) <= 40:
             for part in v.split():
                 _add(b.strs, part)

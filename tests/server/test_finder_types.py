@@ -143,3 +143,8 @@ def test_inverses_nest_the_elements_for_gathering_loops():
         return sorted(out)
     target = ["a", "b", "inf"]
     assert any(isinstance(c, dict) and gather(c) == target for c in blk.inverses(target))
+
+
+def test_numbers_written_in_the_target_are_int_blocks():
+    b = blk.blocks(ast.parse("def f(a, b):\n    return f'{b // a} {b % a}'\n"), "1234567 0")
+    assert 1234567 in b.ints and 0 in b.ints
