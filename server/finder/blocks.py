@@ -67,6 +67,10 @@ def _walk_value(v, b: Blocks, depth: int = 0) -> None:
 
 def from_code(tree: ast.AST, b: Blocks) -> None:
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("encode", "decode") and node.args:
+            for name in ("utf-8", "ascii", "latin-1"):    # an encoding given as an argument
+                _add(b.strs, name, 80)
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, bool) or v is None:

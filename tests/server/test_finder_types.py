@@ -148,3 +148,9 @@ def test_inverses_nest_the_elements_for_gathering_loops():
 def test_numbers_written_in_the_target_are_int_blocks():
     b = blk.blocks(ast.parse("def f(a, b):\n    return f'{b // a} {b % a}'\n"), "1234567 0")
     assert 1234567 in b.ints and 0 in b.ints
+
+
+def test_an_encoding_argument_gets_encoding_names():
+    b = blk.blocks(ast.parse("def f(t, enc):\n    return t.encode(enc)\n"), b"x")
+    assert "utf-8" in b.strs
+    assert "utf-8" not in blk.blocks(ast.parse("def f(t):\n    return t.upper()\n"), "X").strs
