@@ -134,6 +134,7 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [t[::-1], t.lower(), t.upper(), t.swapcase(), t.strip(), t.title(),
                 t.capitalize(), t + t, t[1:], t[:-1], " " + t, t + " ", t.replace(" ", ""),
                 list(t), t.split(), t.split(","), " ".join(t), t.replace("-", " ")]
+        out += _written_values(t)
         if t.isdigit():
             out += [int(t)]
         try:
@@ -211,6 +212,22 @@ def inverses(t, code_strs: list[str] = ()) -> list:
         out += [[t], [{k: v} for k, v in t.items()]]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
                                                               if _hashable(v)}]
+    return out
+
+
+def _written_values(t: str) -> list:
+    """Tuples or lists written out in the target (str() of each, joined): read back, as a
+    list, and pairs also as a dict, in order and reversed."""
+    chunks = re.findall(r"\([^()]*\)|\[[^\[\]]*\]", t[:400])
+    if not chunks or len(chunks) > 20:
+        return []
+    try:
+        seq = [ast.literal_eval(c) for c in chunks]
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return []
+    out = [seq]
+    if all(isinstance(x, tuple) and len(x) == 2 and _hashable(x[0]) for x in seq):
+        out += [dict(seq), dict(seq[::-1])]
     return out
 
 

@@ -154,3 +154,11 @@ def test_an_encoding_argument_gets_encoding_names():
     b = blk.blocks(ast.parse("def f(t, enc):\n    return t.encode(enc)\n"), b"x")
     assert "utf-8" in b.strs
     assert "utf-8" not in blk.blocks(ast.parse("def f(t):\n    return t.upper()\n"), "X").strs
+
+
+def test_inverses_read_back_values_written_out_in_the_target():
+    def show(a):
+        return " ".join(str(i) for i in dict(list(a.items())[::-1]).items())
+    target = show({15: "Qltuf", 12: "Rw"})
+    assert {15: "Qltuf", 12: "Rw"} in blk.inverses(target)
+    assert blk.inverses("no (brackets here") == blk.inverses("no (brackets here")
