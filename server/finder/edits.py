@@ -161,6 +161,10 @@ def _spots(text: str, piece: str, limit: int = 6) -> list[int]:
 _CASES = (str, str.lower, str.upper)
 
 
+def _number(text: str) -> bool:
+    return type(parse_target(text)) in (int, float)
+
+
 def _length_steps(args_src: str, reached: str, target: str) -> list[str]:
     """Where the output is `d` too long or short, each int argument stepped by `d` (and
     half of it): counts, slice bounds and repetitions often set the length."""
@@ -186,8 +190,8 @@ def diff_edits(args_src: str, reached: str, target: str, ops: int = 6) -> list[s
     (or `x` reversed) becomes `y`; an insertion goes after (or before) the same context.
     Works on the source text, so it reaches every type at once; unparsable results dropped."""
     a, b = reached[:400], target.strip()[:400]
-    if not a or a == b:
-        return []
+    if not a or a == b or (_number(a) and _number(b)):
+        return []          # numbers: their digits are not the input's (stepping is)
     codes = [c for c in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
              if c[0] != "equal"][:ops]
     out = []

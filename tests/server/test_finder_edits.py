@@ -45,3 +45,8 @@ def test_a_length_difference_steps_the_int_arguments():
     target = repr(tail("abcdefgh", 5))
     got = _outputs(tail, diff_edits("'abcdefgh', 2", repr(tail("abcdefgh", 2)), target))
     assert got.get("'abcdefgh', 5") == target
+
+
+def test_numbers_get_no_diff_edits():
+    assert diff_edits("[-8, -2], -2", "-28", "-22") == []
+    assert diff_edits("True, 1", "True", "False")      # bools are not numbers here
