@@ -24,12 +24,26 @@ _MARK = "\x00TC"
 _REPR_LIMIT = 300
 
 # Appended after the user's code. Reads the target once, silences user output (so that it
-# cannot forge result lines), and reports "index, kind, equal, repr" per candidate.
+# cannot forge result lines), and reports "index, kind, equal, repr" per candidate. A
+# candidate that spends `per` CPU seconds is stopped (SIGVTALRM) and reported "hang", and the
+# batch goes on: a loop that never ends no longer costs the whole batch's timeout.
 _DRIVER_SRC = '''
 
-def __tracecot_probe__(callee_src, cands, target_src):
+def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
+    import signal
     import sys
     real = sys.stdout
+
+    class Slow(BaseException):
+        pass
+
+    def slow(signum, frame):
+        raise Slow()
+    try:
+        if per:
+            signal.signal(signal.SIGVTALRM, slow)
+    except Exception:
+        per = 0.0
 
     class Quiet:
         def write(self, s):
@@ -44,7 +58,15 @@ def __tracecot_probe__(callee_src, cands, target_src):
         sys.stdout = sys.stderr = quiet
         kind = "r"
         try:
-            r = eval(callee_src + "(" + c + ")", g)
+            if per:     # CPU seconds, re-armed: a loop that swallows it is stopped again
+                signal.setitimer(signal.ITIMER_VIRTUAL, per, per / 4)
+            try:
+                r = eval(callee_src + "(" + c + ")", g)
+            finally:
+                if per:
+                    signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        except Slow:
+            kind, r = "hang", "slow"
         except RecursionError:
             kind, r = "x", "RecursionError"
         except Exception as e:
@@ -104,9 +126,10 @@ class Problem:
 
 
 def batch_request(problem: Problem, cands: list[str], timeout: float,
-                  max_steps: int) -> RunRequest:
+                  max_steps: int, per: float = 0.0) -> RunRequest:
     callee = problem.callee or problem.function
-    return RunRequest(function=DRIVER, args=f"{callee!r}, {cands!r}, {problem.target!r}",
+    return RunRequest(function=DRIVER,
+                      args=f"{callee!r}, {cands!r}, {problem.target!r}, {per!r}",
                       source=problem.source.rstrip() + "\n" + _DRIVER_SRC, path=problem.path,
                       timeout=timeout, max_steps=max_steps, max_events=1,
                       output_bytes=(_REPR_LIMIT + 40) * len(cands) + 4096)
@@ -127,12 +150,14 @@ def parse_lines(stdout: str, cands: list[str]) -> dict[int, Outcome]:
 
 
 async def run_batch(run: RunRequestFn, problem: Problem, cands: list[str],
-                    timeout: float = 1.0, max_steps: int = 400_000) -> list[Outcome]:
+                    timeout: float = 1.0, max_steps: int = 400_000,
+                    per: float = 0.0) -> list[Outcome]:
     """Outcomes of a prefix of `cands` (at least one when anything ran): the candidate that
-    ended the run is `hang`; those after it are left out, for the caller to send again."""
+    ended the run is `hang`; those after it are left out, for the caller to send again.
+    `per`: CPU seconds a candidate may take before it is stopped (0: the run's timeout)."""
     if not cands:
         return []
-    trace = await run(batch_request(problem, cands, timeout, max_steps))
+    trace = await run(batch_request(problem, cands, timeout, max_steps, per))
     got = parse_lines(trace.stdout or "", cands)
     if trace.status == "returned" and len(got) == len(cands):
         return [got[i] for i in range(len(cands))]

@@ -9,9 +9,10 @@ parents whose outputs came closest to the target are expanded first (search.py).
 
 from __future__ import annotations
 
+import difflib
 import random
 
-from .mutate import format_args, parse_args
+from .mutate import format_args, parse_args, parse_target
 
 
 def _str_edits(s: str, chars: list[str], rng: random.Random, n: int) -> list[str]:
@@ -144,3 +145,77 @@ def pieces_for(b) -> dict:
     return {"chars": chars, "elems": (b.ints[:15] + b.strs[:15] + words) or [0],
             "keys": (b.strs[:12] + b.ints[:8]) or ["a"],
             "vals": (b.ints[:10] + b.strs[:6] + [[]]) or [0]}
+
+
+def _spots(text: str, piece: str, limit: int = 6) -> list[int]:
+    """Where `piece` occurs in `text` (the first and last few occurrences)."""
+    if not piece:
+        return []
+    at, i = [], text.find(piece)
+    while i >= 0:
+        at.append(i)
+        i = text.find(piece, i + 1)
+    return at[:limit] + at[-limit:] if len(at) > 2 * limit else at
+
+
+_CASES = (str, str.lower, str.upper)
+
+
+def _number(text: str) -> bool:
+    return type(parse_target(text)) in (int, float)
+
+
+def _length_steps(args_src: str, reached: str, target: str) -> list[str]:
+    """Where the output is `d` too long or short, each int argument stepped by `d` (and
+    half of it): counts, slice bounds and repetitions often set the length."""
+    parsed = parse_args(args_src)
+    r, t = parse_target(reached), parse_target(target)
+    if parsed is None or not isinstance(r, (str, list, tuple, bytes)) or \
+            not isinstance(t, (str, list, tuple, bytes)) or len(r) == len(t):
+        return []
+    pos, kw = parsed
+    d = len(r) - len(t)
+    out = []
+    for i, v in enumerate(pos):
+        if isinstance(v, int) and not isinstance(v, bool):
+            for w in {v - d, v + d, v - d // 2, v + d // 2} - {v}:
+                out.append(format_args(pos[:i] + [w] + pos[i + 1:], kw))
+    return out
+
+
+def diff_edits(args_src: str, reached: str, target: str, ops: int = 6) -> list[str]:
+    """Neighbours that carry the difference between a reached output and the target back
+    into the argument source: outputs often contain the inputs (copied, joined, formatted,
+    reversed), so where the reached output has `x` and the target `y`, the argument's `x`
+    (or `x` reversed) becomes `y`; an insertion goes after (or before) the same context.
+    Works on the source text, so it reaches every type at once; unparsable results dropped."""
+    a, b = reached[:400], target.strip()[:400]
+    if not a or a == b or (_number(a) and _number(b)):
+        return []          # numbers: their digits are not the input's (stepping is)
+    codes = [c for c in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+             if c[0] != "equal"][:ops]
+    out = []
+    for _, i1, i2, j1, j2 in codes:
+        for case in _CASES:      # the output may be the input case-changed
+            old, new = case(a[i1:i2]), case(b[j1:j2])
+            for was, now in ((old, new), (old[::-1], new[::-1])):
+                for i in _spots(args_src, was):
+                    out.append(args_src[:i] + now + args_src[i + len(was):])
+            if old:
+                continue
+            for k in (3, 2, 1):
+                left, right = case(a[max(0, i1 - k):i1]), case(a[i2:i2 + k])
+                for i in _spots(args_src, left, 3):
+                    out.append(args_src[:i + len(left)] + new + args_src[i + len(left):])
+                for i in _spots(args_src, right, 3):
+                    out.append(args_src[:i] + new + args_src[i:])
+                for i in _spots(args_src, left[::-1], 3):     # the input reversed
+                    out.append(args_src[:i] + new[::-1] + args_src[i:])
+    out += _length_steps(args_src, reached, target)
+    seen, good = {args_src}, []
+    for c in out:
+        if c not in seen:
+            seen.add(c)
+            if parse_args(c) is not None:
+                good.append(c)
+    return good

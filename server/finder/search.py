@@ -28,7 +28,7 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
-from .edits import edits, pieces_for
+from .edits import diff_edits, edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import Found, candidates, closeness, format_args, parse_args, parse_target
 
@@ -88,6 +88,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         return [True, False]
     if kind == "none":
         return [None]
+    if kind == "func":
+        return blk.functions(b)
     if kind in ("list", "tuple", "set"):
         items: list[Any] | None = b.ints if elem == "int" else b.strs if elem == "str" else None
         vals: list = [[]]
@@ -176,11 +178,12 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                known: list[str] | None = None, want: int = 3, max_runs: int = 10_000,
                progress: Progress | None = None, model=None, solvers: bool = True,
                linger: float = 0.3, batch: int = 120, parallel: int = 2,
-               solver_after: float = 0.08) -> FindResult:
+               solver_after: float = 0.08, slow_after: float = 0.1) -> FindResult:
     """Inputs that make `problem.function` return `problem.target`, proven in the sandbox.
 
     Budget-bounded in seconds and in sandbox runs; cancelling the awaiting task cancels the
-    runs in flight. `model` (optional) has `async predict_inputs(source, function, target)`."""
+    runs in flight. `model` (optional) has `async predict_inputs(source, function, target)`.
+    `slow_after`: CPU seconds one candidate may take in a batch before it counts as a hang."""
     start = time.monotonic()
     deadline = start + max(budget, 0.2)
     res = FindResult()
@@ -253,10 +256,17 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
             else:
                 continue
             if len(frontier) < 20_000:
+                if o.kind == "r" and score > 0.5:
+                    # the output's difference carried back into the input: tried first
+                    for c in diff_edits(o.args, o.text, problem.target)[:60]:
+                        if c not in stage_of:
+                            heapq.heappush(frontier, (-score - 0.2, next(tie), c))
                 for c in candidates(o.args, t)[:40] + edits(o.args, pieces, 16):
                     if c not in stage_of:
                         heapq.heappush(frontier, (-score, next(tie), c))
 
+    # with a per-candidate CPU cap the batch's step cap only has to stop what that misses
+    steps = 2_000_000 if slow_after else 400_000
     pending: dict[asyncio.Future[Any], list[str]] = {}   # batch task -> its candidates
     solver_task: asyncio.Future | None = None
     leftover: list[str] = []
@@ -275,7 +285,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     break
                 left = deadline - time.monotonic()
                 task = asyncio.ensure_future(run_batch(run, problem, cands,
-                                                       timeout=max(0.2, min(1.0, left))))
+                                                       timeout=max(0.2, min(1.0, left)),
+                                                       per=slow_after,
+                                                       max_steps=steps))
                 pending[task] = cands
                 res.runs += 1
                 size = batch

@@ -5,8 +5,8 @@
 Started by solvers.py, never imported by the server. The libraries are imported first (they
 read their own files), then the process applies the tracer's sandbox layers to itself
 (tracecot.tracer.running.guards: rlimits for memory and CPU seconds, seccomp: no processes,
-sockets, signals to others; Landlock: writes only under a fresh temporary folder; the audit
-hook), and only then loads the user's code. Only JSON crosses the boundary: the request on
+sockets, signals to others, threads only for CrossHair's z3; Landlock: writes only under a
+fresh temporary folder; the audit hook), and only then loads the user's code. Only JSON crosses the boundary: the request on
 stdin, {"inputs": [argument sources]} on stdout.
 """
 
@@ -68,18 +68,17 @@ def hint(t: dict) -> str:
     return "int"
 
 
-def _lockdown(budget: float, seccomp: bool = True) -> str:
-    """The tracer's layers. CrossHair's solver (z3) starts native threads for its timeouts,
-    which the seccomp filter denies (z3 aborts): its process keeps the other layers (rlimits,
-    Landlock, the audit hook that refuses processes, sockets and writes outside the folder)."""
+def _lockdown(budget: float, threads: bool = False) -> str:
+    """The tracer's layers. CrossHair's solver (z3) starts native threads for its timeouts:
+    its process gets the seccomp variant that allows threads (clone with CLONE_THREAD) and
+    nothing else; processes, sockets and the rest stay refused as in every sandboxed run."""
     from tracecot.tracer.running import guards
     tmp = tempfile.mkdtemp(prefix="tracecot-solver-")
     os.chdir(tmp)
-    guards.apply_rlimits(1024, budget + 1)
+    guards.apply_rlimits(1024, budget + 1, threads=threads)
     guards.apply_landlock(tmp)
-    if seccomp:
-        guards.apply_seccomp()
-    guards.install_audit_hook(tmp)
+    guards.apply_seccomp(threads=threads)
+    guards.install_audit_hook(tmp, threads=threads)
     return tmp
 
 
@@ -137,7 +136,7 @@ def run_hypothesis(req: dict) -> list[str]:
 def run_crosshair(req: dict) -> list[str]:
     from crosshair.core_and_libs import analyze_function
     from crosshair.options import AnalysisKind, AnalysisOptionSet
-    _lockdown(req["budget"], seccomp=False)
+    _lockdown(req["budget"], threads=True)
     n = len(req["types"])
     names = [f"a{i}" for i in range(n)]
     sig = ", ".join(f"{a}: {hint(t)}" for a, t in zip(names, req["types"], strict=True))

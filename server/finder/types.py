@@ -14,7 +14,7 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-KINDS = ("str", "int", "list", "dict", "tuple", "bool", "float", "set", "none")
+KINDS = ("str", "int", "list", "dict", "tuple", "bool", "float", "set", "none", "func")
 
 STR_METHODS = {"upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines",
                "startswith", "endswith", "isdigit", "isalpha", "isalnum", "isupper", "islower",
@@ -185,6 +185,7 @@ class _Evidence(ast.NodeVisitor):
                     self.loops.append((n2, n0))
         elif isinstance(f, ast.Name):
             fname = f.id
+            self.add(fname, "func", 8)      # a parameter that is called is a function
             args = [self._name(a) for a in node.args]
             if fname == "range":
                 for a in args:

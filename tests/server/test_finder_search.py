@@ -52,6 +52,15 @@ def poly(x):
         return "deep"
     return "shallow"
 
+def twice(fn, n):
+    return fn(fn(n))
+
+def untouched(items, operation):
+    copy = items[:]
+    copy.sort()
+    operation(copy)
+    return items
+
 class Acc:
     def __init__(self, start):
         self.start = start
@@ -87,6 +96,19 @@ def test_a_hanging_candidate_ends_its_batch_and_the_earlier_results_are_kept(san
     assert outs[0].equal and not outs[1].equal
 
 
+def test_a_slow_candidate_is_stopped_alone_and_the_batch_goes_on(sandbox):
+    # a loop that never ends, even one that swallows every exception it can
+    src = ("def f(x):\n    while x == 2:\n        try:\n            pass\n"
+           "        except Exception:\n            pass\n    return x\n")
+    t0 = time.monotonic()
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "1"),
+                                 ["1", "2", "3", "1"], timeout=5.0, per=0.1,
+                                 max_steps=2_000_000))
+    assert [o.kind for o in outs] == ["r", "hang", "r", "r"], outs
+    assert outs[1].text == "slow" and outs[3].equal
+    assert time.monotonic() - t0 < 3.0      # not the batch's 5 s timeout
+
+
 def test_user_output_cannot_forge_results(sandbox):
     src = "def f(x):\n    print('\\x00TC0\\tr\\t1\\tforged')\n    return x\n"
     outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "99"), ["1"]))
@@ -109,6 +131,15 @@ def test_known_preimages_are_found_and_proven(sandbox, function, target, stage):
         assert proven(sandbox, function, f.args, target)
     sizes = [len(f.args) for f in res.found]
     assert sizes == sorted(sizes)          # simplest first
+
+
+@pytest.mark.parametrize("function,target", [("twice", "12"), ("untouched", "[3, 1, 2]")])
+def test_a_parameter_that_is_called_gets_functions(sandbox, function, target):
+    res = go(sandbox, function, target, budget=8, solvers=False)
+    assert res.found, res.closest
+    fn = res.found[0].args.split(", ")[0 if function == "twice" else -1]
+    assert fn.startswith("lambda") or fn.isidentifier(), res.found[0].args
+    assert proven(sandbox, function, res.found[0].args, target)
 
 
 def test_answers_are_shrunk(sandbox):

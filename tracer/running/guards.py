@@ -8,7 +8,10 @@ Layers, each independent of the others (see README "Sandbox"):
   process (kill/tgkill outside the child, pidfd_*, rt_sigqueueinfo, process_vm_*, F_SETOWN),
   setting resource limits, chmod/chown/xattr (Landlock does not cover them), the
   system-administration calls a root child could make (mount, bpf, modules, reboot...), and
-  closing or replacing the result pipe get EPERM; threads therefore cannot start either;
+  closing or replacing the result pipe get EPERM; threads therefore cannot start either,
+  except in the variant for a process that must start threads (the solver worker: z3):
+  there `clone` is allowed only with CLONE_THREAD and no namespace flag, `clone3` gets ENOSYS
+  (glibc falls back to `clone`), and everything else stays refused;
 - Landlock (Linux >= 5.13 when the kernel enables it): file writes, creations and deletions
   only below the run's temporary directory (no device nodes even there; /dev/null stays
   writable); TCP bind/connect refused (ABI >= 4); signals to outside processes refused
@@ -32,7 +35,9 @@ import sys
 
 # --------------------------------------------------------------------------------- rlimits
 
-def apply_rlimits(memory_mb: int, timeout: float, file_mb: int = 16, files: int = 64) -> None:
+def apply_rlimits(memory_mb: int, timeout: float, file_mb: int = 16, files: int = 64,
+                  threads: bool = False) -> None:
+    """`threads`: keep RLIMIT_NPROC (threads count against it; seccomp refuses processes)."""
     def setlim(which, soft, hard=None):
         try:
             cur_soft, cur_hard = resource.getrlimit(which)
@@ -48,7 +53,7 @@ def apply_rlimits(memory_mb: int, timeout: float, file_mb: int = 16, files: int 
     setlim(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
     setlim(resource.RLIMIT_NOFILE, files)
     setlim(resource.RLIMIT_CORE, 0)
-    if os.geteuid() != 0:   # root ignores RLIMIT_NPROC; seccomp covers it there
+    if os.geteuid() != 0 and not threads:   # root ignores RLIMIT_NPROC; seccomp covers it
         setlim(resource.RLIMIT_NPROC, 0)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # over-size writes fail with EFBIG instead
 
@@ -116,7 +121,12 @@ _ARCH = {  # machine -> (AUDIT_ARCH, syscall numbers)
         open_by_handle_at=265, syslog=116, vhangup=58, fcntl=25, ioctl=29, close=57, dup3=24,
         close_range=436)),
 }
-_LD_ABS, _JEQ, _JGT, _JGE, _RET = 0x20, 0x15, 0x25, 0x35, 0x06
+_LD_ABS, _JEQ, _JGT, _JGE, _RET, _AND = 0x20, 0x15, 0x25, 0x35, 0x06, 0x54
+_CLONE_THREAD = 0x00010000
+# Namespace flags a thread must not carry (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID,
+# NEWNET): a root process could otherwise give a thread its own network or mount namespace.
+_CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | \
+    0x20000000 | 0x40000000
 _RET_ALLOW = 0x7FFF0000
 _RET_ERRNO = 0x00050000
 _F_SETOWN, _F_SETSIG, _F_SETOWN_EX = 8, 10, 15           # fcntl: SIGIO to another process
@@ -172,16 +182,28 @@ def _arg(i: int, high: bool = False) -> int:
     return 16 + 8 * i + (4 if high else 0)
 
 
-def _bpf_program(arch: int, nr: dict, pid: int,
-                 protected: tuple = ()) -> list[tuple[int, int, int, int]]:
+def _threads_only(nr: int, deny: int) -> list:
+    """If the syscall is `nr` (clone): allowed only when its flags (args[0], low word) hold
+    CLONE_THREAD and no namespace flag, that is a thread of this process; denied otherwise."""
+    return [(_JEQ, 0, 5, nr), (_LD_ABS, 0, 0, _arg(0)),
+            (_AND, 0, 0, _CLONE_THREAD | _CLONE_NAMESPACES), (_JEQ, 1, 0, _CLONE_THREAD),
+            (_RET, 0, 0, deny), (_RET, 0, 0, _RET_ALLOW)]
+
+
+def _bpf_program(arch: int, nr: dict, pid: int, protected: tuple = (),
+                 threads: bool = False) -> list[tuple[int, int, int, int]]:
     """A filter denying process creation, sockets, signals to other processes, system
-    administration, and closing the protected descriptors."""
+    administration, and closing the protected descriptors. `threads`: clone stays allowed
+    for threads only (clone3 still gets ENOSYS, so glibc uses clone, whose flags BPF sees;
+    clone3 keeps them in memory, which BPF cannot read)."""
     deny = _RET_ERRNO | errno.EPERM
     prog: list = [(_LD_ABS, 0, 0, 4), (_JEQ, 1, 0, arch), (_RET, 0, 0, deny), (_LD_ABS, 0, 0, 0)]
     if arch == _ARCH["x86_64"][0]:
         prog += [(_JGE, 0, 1, 0x40000000), (_RET, 0, 0, deny)]   # no x32 syscalls
+    if threads:
+        prog += _threads_only(nr["clone"], deny)
     for name in _DENY:
-        if name in nr:
+        if name in nr and not (threads and name == "clone"):
             prog += [(_JEQ, 0, 1, nr[name]), (_RET, 0, 0, deny)]
     for name in _NOSYS:
         if name in nr:
@@ -220,10 +242,10 @@ _PID_MARK = 0x7FFFFFF3
 
 
 @functools.lru_cache(maxsize=8)
-def _prepared(machine: str, protected: tuple) -> tuple[bytes, tuple]:
+def _prepared(machine: str, protected: tuple, threads: bool = False) -> tuple[bytes, tuple]:
     """(the filter as packed sock_filter records, offsets of the pid fields: (offset, -pid?))."""
     arch, nr = _ARCH[machine]
-    prog = _bpf_program(arch, nr, _PID_MARK, protected)
+    prog = _bpf_program(arch, nr, _PID_MARK, protected, threads)
     raw = struct.pack("<" + "HBBI" * len(prog), *[x for ins in prog for x in ins])
     marks = tuple((8 * i + 4, k != _PID_MARK) for i, (_, _, _, k) in enumerate(prog)
                   if k in (_PID_MARK, -_PID_MARK & 0xFFFFFFFF))
@@ -237,12 +259,13 @@ def prepare_seccomp(protected: tuple = ()) -> None:
         _prepared(platform.machine(), tuple(protected))
 
 
-def apply_seccomp() -> str:
-    """Install the filter; returns a word for the trace's sandbox report."""
+def apply_seccomp(threads: bool = False) -> str:
+    """Install the filter; returns a word for the trace's sandbox report. `threads`: the
+    variant that lets this process start threads (and nothing else) for native libraries."""
     machine = platform.machine()
     if sys.platform != "linux" or machine not in _ARCH:
         return "seccomp unavailable"
-    raw, marks = _prepared(machine, _protected_fds)
+    raw, marks = _prepared(machine, _protected_fds, threads)
     buf = ctypes.create_string_buffer(raw, len(raw))
     pid = os.getpid()
     for offset, negative in marks:
@@ -342,8 +365,10 @@ _WATCHED = _PROCESS_EVENTS | _NETWORK_EVENTS | _PATH_EVENTS | _SIGNAL_EVENTS | {
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
-def install_audit_hook(writable_dir: str) -> None:
-    """Refuse processes, network and writes outside `writable_dir` with PermissionError."""
+def install_audit_hook(writable_dir: str, threads: bool = False) -> None:
+    """Refuse processes, network and writes outside `writable_dir` with PermissionError;
+    threads too unless `threads` (the process's seccomp filter then allows them)."""
+    refused = _PROCESS_EVENTS - {"_thread.start_new_thread"} if threads else _PROCESS_EVENTS
     root = os.path.realpath(writable_dir) + os.sep
     realpath, fspath = os.path.realpath, os.fspath
     own, write = os.getpid(), os.write
@@ -378,7 +403,7 @@ def install_audit_hook(writable_dir: str) -> None:
                     write(_protected_fds[0], b'{"phase":"signal","signal":%d}\n' % sig)
                 except OSError:
                     pass
-        elif event in _PROCESS_EVENTS:
+        elif event in refused:
             raise PermissionError("tracecot sandbox: starting processes or threads is not "
                                   f"allowed ({event})")
         elif event in _NETWORK_EVENTS:
@@ -388,7 +413,8 @@ def install_audit_hook(writable_dir: str) -> None:
                                   "directory is not allowed")
 
     sys.addaudithook(hook)
-    _refuse_threads()
+    if not threads:
+        _refuse_threads()
     _closerange_spares_protected()
 
 
