@@ -13,6 +13,7 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .mutate import sorted_or
 
@@ -227,7 +228,7 @@ def _written_values(t: str) -> list:
         seq = [ast.literal_eval(c) for c in chunks]
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return []
-    out = [seq]
+    out: list[Any] = [seq]
     if all(isinstance(x, tuple) and len(x) == 2 and _hashable(x[0]) for x in seq):
         out += [dict(seq), dict(seq[::-1])]
     return out
@@ -236,11 +237,11 @@ def _written_values(t: str) -> list:
 def _formatted_pairs(seq: list[str], code_strs) -> list:
     """Strings formatted from pairs ('%s => %s' % (k, v)): split back at the format's
     literal text, as a dict and as a list of pairs."""
-    out = []
+    out: list[Any] = []
     for c in code_strs:
         for sep in re.split(r"%[sdr]|\{[^{}]*\}", c):
             if sep.strip() and seq and all(sep in x for x in seq):
-                pairs = [tuple(x.split(sep, 1)) for x in seq]
+                pairs: list[Any] = [tuple(x.split(sep, 1)) for x in seq]
                 out += [dict(pairs), pairs] if len({k for k, _ in pairs}) == len(pairs) \
                     else [pairs]
     return out[:6]
@@ -268,7 +269,9 @@ def _counted(seq: list[int]) -> list:
     if not seq or len(seq) > 40 or min(seq) < 1 or \
             any(seq.count(v) % v for v in set(seq)):
         return []
-    labels, used, open_ = [], 0, {}
+    labels: list[int] = []
+    used = 0
+    open_: dict[int, tuple[Any, int]] = {}
     for v in seq:
         lab, left = open_.get(v, (None, 0))
         if not left:

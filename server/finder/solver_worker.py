@@ -6,8 +6,8 @@ Started by solvers.py, never imported by the server. The libraries are imported 
 read their own files), then the process applies the tracer's sandbox layers to itself
 (tracecot.tracer.running.guards: rlimits for memory and CPU seconds, seccomp: no processes,
 sockets, signals to others, threads only for CrossHair's z3; Landlock: writes only under a
-fresh temporary folder; the audit hook), and only then loads the user's code. Only JSON crosses the boundary: the request on
-stdin, {"inputs": [argument sources]} on stdout.
+fresh temporary folder; the audit hook), and only then loads the user's code. Only JSON
+crosses the boundary: the request on stdin, {"inputs": [argument sources]} on stdout.
 """
 
 from __future__ import annotations
