@@ -344,7 +344,8 @@ def test_backward_is_honest_about_what_does_not_flow(sandbox):
 
 
 def test_markdown_marks_need_verdicts():
-    from types import SimpleNamespace as NS
+    from tracecot.tracer.verification.verdicts import ClaimVerdict
+    from tracecot.tracer.verification.verify import Verification
     from tracecot.tracer.narration.narrate import Claim, Narrative, Step, TraceSummary
     c1 = Claim("binds", 2, "x", encode(1), 2, 0)
     c2 = Claim("binds", 3, "y", encode(5), 4, 0)
@@ -355,8 +356,8 @@ def test_markdown_marks_need_verdicts():
     plain_md = to_markdown(n)
     assert "✓" not in plain_md and "✗" not in plain_md
     assert "- **1.** Line 2" in plain_md and "  - **2.** Line 3" in plain_md
-    v = NS(verified=False, verdicts=[NS(claim=c1, verdict="ok", actual=None, note=""),
-                                     NS(claim=c2, verdict="wrong", actual=encode(6), note="")])
+    v = Verification(verified=False, verdicts=[ClaimVerdict(c1, "ok"),
+                                               ClaimVerdict(c2, "wrong", actual=encode(6))])
     md = to_markdown(n, v)
     assert "✗ NOT verified: 1/2 claims" in md
     assert "sets `x` to `1`. ✓" in md and "sets `y` to `5`. ✗ (really y `6`)" in md

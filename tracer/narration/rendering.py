@@ -7,61 +7,60 @@ verification) and plain text (CruxEval chain-of-thought style).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .narrative import Claim, Narrative, short, tick
+
+if TYPE_CHECKING:           # types only: verification imports narration, not the reverse
+    from ..verification.verdicts import ClaimVerdict
+    from ..verification.verify import Verification
 
 __all__ = ["to_markdown", "to_plain"]
 
 
-def _verdict_map(narrative: Narrative, verdicts) -> dict[int, object] | None:
-    """claim id -> verdict, from a Verification or a list of verdicts (in claim order)."""
-    if verdicts is None:
+def _verdict_map(verification: Verification | None) -> dict[int, ClaimVerdict] | None:
+    """claim id -> its verdict (each ClaimVerdict names its claim)."""
+    if verification is None:
         return None
-    vlist = list(getattr(verdicts, "verdicts", verdicts))
-    claims = narrative.claims
-    mine = {id(c) for c in claims}
-    if all(id(getattr(v, "claim", None)) in mine for v in vlist):
-        return {id(v.claim): v for v in vlist}
-    return {id(c): v for c, v in zip(claims, vlist, strict=False)}
+    return {id(v.claim): v for v in verification.verdicts}
 
 
-def _mark(claims: list[Claim], by_claim: dict[int, object]) -> str:
+def _mark(claims: list[Claim], by_claim: dict[int, ClaimVerdict]) -> str:
     """" ✓" when every claim checked ok, else " ✗ (…)" saying what is really true."""
     vs = [by_claim.get(id(c)) for c in claims]
-    if all(getattr(v, "verdict", None) == "ok" for v in vs):
+    if all(v is not None and v.verdict == "ok" for v in vs):
         return " ✓"
     bits = []
-    for c, v in zip(claims, vs, strict=False):
-        verdict = getattr(v, "verdict", None)
-        if verdict == "ok":
+    for c, v in zip(claims, vs, strict=True):
+        if v is None:
+            bits.append("not checked")
+        elif v.verdict == "ok":
             continue
-        if verdict == "wrong":
-            actual = getattr(v, "actual", None)
+        elif v.verdict == "wrong":
             who = f"{c.variable} " if c.variable and c.kind in ("binds", "mutates", "value") \
                 else ""
-            bits.append(f"really {who}{tick(short(actual))}" if actual is not None else
-                        getattr(v, "note", "") or "wrong")
+            bits.append(f"really {who}{tick(short(v.actual))}" if v.actual is not None else
+                        v.note or "wrong")
         else:
-            note = getattr(v, "note", "") if v is not None else ""
-            bits.append("unverifiable" + (f": {note}" if note else "") if v is not None
-                        else "not checked")
+            bits.append("unverifiable" + (f": {v.note}" if v.note else ""))
     return " ✗ (" + "; ".join(dict.fromkeys(bits)) + ")"
 
 
-def to_markdown(narrative: Narrative, verdicts=None) -> str:
+def to_markdown(narrative: Narrative, verification: Verification | None = None) -> str:
     """Markdown: a header line, one bullet per step (nested by depth), the conclusion.
 
-    `verdicts` is a `Verification` (or its list of claim verdicts): steps get ✓ when all
+    With a `verification`, steps get ✓ when all
     their claims check, ✗ with the true values when one does not. Without verdicts nothing
     is marked; a narrative is called verified only when every one of its claims is ok.
     """
-    by_claim = _verdict_map(narrative, verdicts)
+    by_claim = _verdict_map(verification)
     claims = narrative.claims
     what = "Backward explanation of" if narrative.direction == "backward" else "Run of"
     head = f"**{what} {tick(narrative.trace.call)}**"
     if by_claim is not None:
-        n_ok = sum(getattr(by_claim.get(id(c)), "verdict", None) == "ok" for c in claims)
-        ok = bool(claims) and n_ok == len(claims) and \
-            getattr(verdicts, "verified", True) is not False
+        n_ok = sum(by_claim[id(c)].ok for c in claims if id(c) in by_claim)
+        ok = bool(claims) and n_ok == len(claims) and verification is not None \
+            and verification.verified
         head += (f" — ✓ verified: {n_ok}/{len(claims)} claims checked against a fresh run"
                  if ok else f" — ✗ NOT verified: {n_ok}/{len(claims)} claims hold in a "
                  "fresh run")
