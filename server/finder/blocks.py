@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mutate import sorted_or
+from .mutate import hashable, sorted_or
 
 
 @dataclass
@@ -195,7 +195,7 @@ def inverses(t, code_strs: Sequence[str] = ()) -> list:
         if seq and all(isinstance(x, (list, tuple)) and x for x in seq):
             width = min(len(x) for x in seq)
             out += [[x[j] for x in seq] for j in range(min(width, 3))]   # one column
-        if all(_hashable(x) for x in seq):
+        if all(hashable(x) for x in seq):
             out += [dict(zip(seq, seq, strict=True)), dict(enumerate(seq)),
                     {f"k{i}": x for i, x in enumerate(seq)}]
             # the elements gathered from nested containers (for k in d: for x in d[k])
@@ -214,7 +214,7 @@ def inverses(t, code_strs: Sequence[str] = ()) -> list:
                     out += ["".join(each)]
         out += [[t], [{k: v} for k, v in t.items()]]
         out += [list(t), list(t.items()), list(t.values()), {v: k for k, v in t.items()
-                                                              if _hashable(v)}]
+                                                              if hashable(v)}]
     return out
 
 
@@ -229,7 +229,7 @@ def _written_values(t: str) -> list:
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return []
     out: list[Any] = [seq]
-    if all(isinstance(x, tuple) and len(x) == 2 and _hashable(x[0]) for x in seq):
+    if all(isinstance(x, tuple) and len(x) == 2 and hashable(x[0]) for x in seq):
         out += [dict(seq), dict(seq[::-1])]
     return out
 
@@ -281,14 +281,6 @@ def _counted(seq: list[int]) -> list:
         open_[v] = (lab, left - 1)
     letters = "abcdefghijklmnopqrstuvwxyz"
     return [[letters[i % 26] * (1 + i // 26) for i in labels], labels]
-
-
-def _hashable(v) -> bool:
-    try:
-        hash(v)
-        return True
-    except TypeError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import random
 
-from .mutate import format_args, parse_args, parse_target
+from .mutate import format_args, hashable, parse_args, parse_target
 
 
 def _str_edits(s: str, chars: list[str], rng: random.Random, n: int) -> list[str]:
@@ -77,7 +77,7 @@ def _dict_edits(d: dict, keys: list, vals: list, rng: random.Random, n: int) -> 
         op = rng.random()
         if op < 0.3 or not items:
             k = rng.choice(keys)
-            if _hashable(k):
+            if hashable(k):
                 out.append({**d, k: rng.choice(vals)})
         elif op < 0.5:
             k = rng.choice(items)[0]
@@ -94,17 +94,9 @@ def _dict_edits(d: dict, keys: list, vals: list, rng: random.Random, n: int) -> 
         else:
             k, v = rng.choice(items)
             k2 = rng.choice(keys)
-            if _hashable(k2):
+            if hashable(k2):
                 out.append({(k2 if a == k else a): b for a, b in items})
     return out
-
-
-def _hashable(v) -> bool:
-    try:
-        hash(v)
-        return True
-    except TypeError:
-        return False
 
 
 def value_edits(v, pieces: dict, rng: random.Random, n: int) -> list:

@@ -89,7 +89,8 @@ def parse_target(target: str):
         return None
 
 
-def _hashable(v) -> bool:
+def hashable(v) -> bool:
+    """Whether v can be a dict key or set member (candidate values may hold lists)."""
     try:
         hash(v)
         return True

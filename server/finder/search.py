@@ -30,7 +30,8 @@ from . import blocks as blk
 from . import types as ty
 from .edits import diff_edits, edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
-from .mutate import Found, candidates, closeness, format_args, parse_args, parse_target
+from .mutate import (Found, candidates, closeness, format_args, hashable, parse_args,
+                     parse_target)
 
 Progress = Callable[[int, int, float], None]
 
@@ -102,7 +103,7 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         if kind == "tuple":
             return [tuple(v) for v in vals]
         if kind == "set":
-            return [set(v) for v in vals if all(blk._hashable(x) for x in v)]
+            return [set(v) for v in vals if all(hashable(x) for x in v)]
         return vals
     if kind == "dict":
         vals = [{}] + b.dicts
