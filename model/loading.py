@@ -61,6 +61,7 @@ class LoadedModel:
 
     def describe(self) -> dict:
         return {"name": self.name, "path": self.path, "adapter": self.adapter,
+                "card": model_card(self.adapter),
                 "device": self.device, "dtype": self.dtype, "load_s": round(self.load_s, 3),
                 "convert_s": None if self.convert_s is None else round(self.convert_s, 3)}
 
@@ -273,6 +274,15 @@ NO_ADAPTER = "none"
 def shipped_adapter() -> Path | None:
     """The fine-tuned adapter shipped with the package (model/adapters/default), if present."""
     return SHIPPED_ADAPTER if (SHIPPED_ADAPTER / "adapter_config.json").is_file() else None
+
+
+def model_card(adapter: str | os.PathLike | None) -> str | None:
+    """The adapter's model card (README.md beside its weights): what it was trained on, how,
+    and its scores; the editor links it from every prediction."""
+    if not adapter:
+        return None
+    card = Path(adapter) / "README.md"
+    return str(card.resolve()) if card.is_file() else None
 
 
 def resolve_adapter(model: str | os.PathLike | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from pathlib import Path
 from typing import Callable
 
 from tracecot.model.worker_client import ModelWorker
@@ -41,6 +42,7 @@ class ModelService:
         self.adapter = ""
         self.state = "disabled"
         self.error: str | None = None
+        self.info: dict | None = None      # the worker's description of the loaded model
         self._worker: ModelWorker | None = None
         self._ready: asyncio.Task | None = None
         self._on_state = on_state or (lambda s, m: None)
@@ -92,7 +94,18 @@ class ModelService:
             err = (msg or {}).get("error") if isinstance(msg, dict) else None
             self._set("unavailable", err or "the model did not load")
             return
+        self.info = msg["model"]
         self._set("ready", None)
+
+    @property
+    def label(self) -> str:
+        """Which model answered, for the hover: the fine-tuned adapter links to its model card."""
+        info = self.info or {}
+        if info.get("adapter"):
+            card = info.get("card")
+            name = f"fine-tuned {info.get('name', 'model')}"
+            return f"[{name}]({Path(card).as_uri()})" if card else name
+        return f"base {info.get('name', 'model')} (no adapter)"
 
     def _stop(self) -> None:
         if self._ready is not None and not self._ready.done():

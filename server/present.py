@@ -174,8 +174,9 @@ def escape(text: str) -> str:
 
 
 def prediction_line(state: str, prediction: str | None = None, verified: bool | None = None,
-                    actual: str | None = None) -> str | None:
-    """The model's part of a hover, by state: disabled | loading | predicting | done | error."""
+                    actual: str | None = None, model: str | None = None) -> str | None:
+    """The model's part of a hover, by state: disabled | loading | predicting | done | error;
+    `model` (Markdown) names the model that answered."""
     if state == "disabled":
         return None
     if state == "loading":
@@ -183,10 +184,11 @@ def prediction_line(state: str, prediction: str | None = None, verified: bool | 
     if state == "predicting":
         return "*model: predicting…*"
     if state == "done" and prediction is not None:
+        by = f" · {model}" if model else ""
         if verified:
-            return f"model predicted {md_code(short(prediction, 80))} {CHECK}"
+            return f"model predicted {md_code(short(prediction, 80))} {CHECK}{by}"
         extra = f" (actual {md_code(short(actual, 60))})" if actual else ""
-        return f"model predicted {md_code(short(prediction, 80))} {CROSS}{extra}"
+        return f"model predicted {md_code(short(prediction, 80))} {CROSS}{extra}{by}"
     return f"*{state}*" if state.startswith("model not available") else None
 
 

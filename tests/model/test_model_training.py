@@ -170,7 +170,10 @@ def test_exported_adapter_loads_and_none_gives_the_base(tiny, data, tmp_path, mo
     assert all(v.dtype == torch.float16 for v in load_file(
         str(adapter / "adapter_model.safetensors")).values()) and size > 0
     lm = load_model(str(tiny), str(adapter), device="cpu", dtype="float32")
-    assert lm.adapter == str(adapter)
+    assert lm.adapter == str(adapter) and lm.describe()["card"] is None
+    (adapter / "README.md").write_text("# model card\n")
+    card = load_model(str(tiny), str(adapter), device="cpu", dtype="float32").describe()["card"]
+    assert card == str((adapter / "README.md").resolve())
     monkeypatch.setenv("TRACECOT_ADAPTER", "none")
     assert resolve_adapter(None, None) is None
     assert resolve_adapter(None, "none") is None
