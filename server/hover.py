@@ -144,7 +144,7 @@ def prediction_text(st: State, uri: str, doc: Document, run: Run) -> str | None:
         return present.prediction_line("predicting")
     if got.get("state") == "done":
         return present.prediction_line("done", got.get("prediction"), got.get("verified"),
-                                       got.get("actual"), model=m.label)
+                                       got.get("actual"), model=present.model_label(m.info))
     return present.prediction_line(got.get("state", "predicting"))
 
 async def _predict(st: State, key, code: str, e: Example) -> None:

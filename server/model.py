@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from pathlib import Path
 from typing import Callable
 
 from tracecot.model.worker_client import ModelWorker
@@ -97,20 +96,11 @@ class ModelService:
         self.info = msg["model"]
         self._set("ready", None)
 
-    @property
-    def label(self) -> str:
-        """Which model answered, for the hover: the fine-tuned adapter links to its model card."""
-        info = self.info or {}
-        if info.get("adapter"):
-            card = info.get("card")
-            name = f"fine-tuned {info.get('name', 'model')}"
-            return f"[{name}]({Path(card).as_uri()})" if card else name
-        return f"base {info.get('name', 'model')} (no adapter)"
-
     def _stop(self) -> None:
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
         self._ready = None
+        self.info = None
         worker, self._worker = self._worker, None
         if worker is not None:
             # Closing waits for the worker process to exit (up to seconds while it loads or

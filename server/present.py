@@ -7,6 +7,7 @@ Line numbers in traces are 1-based (the tracer's); everything returned here is 0
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from tracecot.tracer.schema import BIND, MUTATE, Trace, outcome_text
 from tracecot.tracer.values import render
@@ -171,6 +172,17 @@ def escape(text: str) -> str:
             out.append("\\")
         out.append(ch)
     return "".join(out)
+
+
+def model_label(info: dict | None) -> str:
+    """Which model answered (the worker's description of it): a fine-tuned adapter's name
+    links to its model card."""
+    info = info or {}
+    if info.get("adapter"):
+        card = info.get("card")
+        name = f"fine-tuned {info.get('name', 'model')}"
+        return f"[{name}]({Path(card).as_uri()})" if card else name
+    return f"base {info.get('name', 'model')} (no adapter)"
 
 
 def prediction_line(state: str, prediction: str | None = None, verified: bool | None = None,

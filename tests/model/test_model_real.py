@@ -11,7 +11,7 @@ from tracecot.model.loading import DEFAULT_NAME, SHIPPED_ADAPTER, load_model, sh
 
 
 @pytest.fixture(scope="module", params=["base", "shipped"])
-def base(request):
+def lm(request):
     """Both models each test runs on: `--adapter none`, and the default (shipped adapter)."""
     return load_model(adapter="none" if request.param == "base" else None)
 
@@ -29,26 +29,26 @@ def test_the_shipped_adapter_is_the_default_small_and_has_its_model_card(monkeyp
     assert lm.adapter == str(SHIPPED_ADAPTER) and lm.describe()["card"].endswith("README.md")
 
 
-def test_base_model_loads_from_cache(base):
-    assert base.name == DEFAULT_NAME and base.model.config.num_hidden_layers == 30
+def test_model_loads_from_cache(lm):
+    assert lm.name == DEFAULT_NAME and lm.model.config.num_hidden_layers == 30
     again = load_model()
     assert again.convert_s is None                  # the second load never converts
 
 
-def test_base_model_predicts_identity_function(base):
+def test_model_predicts_identity_function(lm):
     from tracecot.model import prompts as P
     from tracecot.model.generate import Engine, GenConfig
     spec = P.output_prompt("def f(x):\n    return x", "f", "5")
-    g = Engine(base).generate([P.render(base.tokenizer, spec)],
+    g = Engine(lm).generate([P.render(lm.tokenizer, spec)],
                               GenConfig(max_new_tokens=spec.max_new_tokens, stop=spec.stop))[0][0]
     assert g.text.strip() == "5"
 
 
-def test_base_model_verified_prediction(base):
+def test_model_verified_prediction(lm):
     from tracecot.model.predict import Predictor
-    p = Predictor(lm=base).predict_output("def f(x):\n    return x", "f(5)")
+    p = Predictor(lm=lm).predict_output("def f(x):\n    return x", "f(5)")
     assert p.actual == "5" and p.verified == (p.prediction == "5")
-    if base.adapter:                                # the base model answers 10 here; ours, 5
+    if lm.adapter:                                # the base model answers 10 here; ours, 5
         assert p.prediction == "5" and p.verified
-    wrong = Predictor(lm=base).predict_output("def f(x):\n    return x * 2", "f(21)")
+    wrong = Predictor(lm=lm).predict_output("def f(x):\n    return x * 2", "f(21)")
     assert wrong.actual == "42" and wrong.verified == (wrong.prediction == "42")

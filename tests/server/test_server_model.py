@@ -91,17 +91,16 @@ async def test_tiny_model_predicts_and_is_checked(tiny: LanguageClient, workspac
 
 def test_the_prediction_line_names_the_model_and_links_its_card(tmp_path):
     from tracecot.server import present
-    from tracecot.server.model import ModelService
     card = tmp_path / "adapter" / "README.md"
-    m = ModelService()
-    m.info = {"name": "smollm2", "adapter": str(card.parent), "card": str(card)}
-    assert m.label == f"[fine-tuned smollm2]({card.as_uri()})"
-    line = present.prediction_line("done", "6", True, "6", model=m.label)
+    label = present.model_label({"name": "smollm2", "adapter": str(card.parent),
+                                 "card": str(card)})
+    assert label == f"[fine-tuned smollm2]({card.as_uri()})"
+    line = present.prediction_line("done", "6", True, "6", model=label)
     assert line == f"model predicted `6` ✓ · [fine-tuned smollm2]({card.as_uri()})"
-    m.info = {"name": "smollm2", "adapter": str(card.parent), "card": None}
-    assert m.label == "fine-tuned smollm2"
-    m.info = {"name": "smollm2", "adapter": None, "card": None}
-    line = present.prediction_line("done", "5", False, "6", model=m.label)
+    label = present.model_label({"name": "smollm2", "adapter": str(card.parent), "card": None})
+    assert label == "fine-tuned smollm2"
+    label = present.model_label({"name": "smollm2", "adapter": None, "card": None})
+    line = present.prediction_line("done", "5", False, "6", model=label)
     assert line == "model predicted `5` ✗ (actual `6`) · base smollm2 (no adapter)"
 
 
