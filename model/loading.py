@@ -186,7 +186,9 @@ def pick_device(device: str | None = None) -> str:
 def pick_dtype(device: str, dtype: str | None = None):
     """float32 unless the hardware runs bfloat16 natively (CUDA, AVX512-BF16/AMX CPUs).
 
-    Measured on this project's 2-core EPYC: bfloat16 prefill is ~2x faster than float32.
+    oneDNN also "supports" bfloat16 on plain AVX-512 CPUs by converting, which is slower
+    than float32 there: `benchmarks/model_dtype.py` measured prefill 3.5x and decoding 1.7x
+    faster in float32 on this project's 2-core AVX-512 Xeon (no AVX512-BF16).
     """
     import torch
     dtype = dtype or os.environ.get("TRACECOT_DTYPE") or "auto"
@@ -197,12 +199,20 @@ def pick_dtype(device: str, dtype: str | None = None):
             raise ModelLoadError("model", None, f"unknown dtype {dtype!r}") from None
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if native_cpu_bf16() else torch.float32
+
+
+def native_cpu_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has bfloat16 arithmetic in hardware (AVX512-BF16 or AMX-BF16)."""
     try:
-        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            return torch.bfloat16
-    except (AttributeError, RuntimeError):
+        with open(cpuinfo, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
         pass
-    return torch.float32
+    return False
 
 
 def configure_threads() -> int:

@@ -180,3 +180,20 @@ def test_prefix_hint_caches_for_single_prompts(lm):
     assert len(eng._prefixes) == 1                   # reused, not recomputed
     plain = Engine(lm)
     assert (a.text, b.text) == tuple(plain.generate([p], cfg)[0][0].text for p in PROMPTS[1::2])
+
+
+def test_cpu_dtype_is_bfloat16_only_with_native_bf16(tmp_path, monkeypatch):
+    from tracecot.model import loading
+    plain = tmp_path / "plain"
+    plain.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512bw avx512_vnni\n")
+    native = tmp_path / "native"
+    native.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert not loading.native_cpu_bf16(str(plain))      # emulated by oneDNN: slower
+    assert loading.native_cpu_bf16(str(native))
+    assert not loading.native_cpu_bf16(str(tmp_path / "missing"))
+    monkeypatch.delenv("TRACECOT_DTYPE", raising=False)
+    monkeypatch.setattr(loading, "native_cpu_bf16", lambda: False)
+    assert loading.pick_dtype("cpu") is torch.float32
+    monkeypatch.setattr(loading, "native_cpu_bf16", lambda: True)
+    assert loading.pick_dtype("cpu") is torch.bfloat16
+    assert loading.pick_dtype("cpu", "float16") is torch.float16
