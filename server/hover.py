@@ -134,7 +134,10 @@ def prediction_text(st: State, uri: str, doc: Document, run: Run) -> str | None:
         return present.prediction_line("loading")
     if m.state != "ready":
         return present.prediction_line(m.message)
-    key = (doc.digest, run.example.function, run.example.run_args)
+    info = m.info or {}
+    # keyed by the model too: after a switch of model or adapter, the old answers are not its
+    key = (info.get("path"), info.get("adapter"), doc.digest, run.example.function,
+           run.example.run_args)
     got = st.predictions.get(key)
     if got is None:
         st.predictions[key] = {"state": "predicting"}

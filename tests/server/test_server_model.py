@@ -104,6 +104,39 @@ def test_the_prediction_line_names_the_model_and_links_its_card(tmp_path):
     assert line == "model predicted `5` ✗ (actual `6`) · base smollm2 (no adapter)"
 
 
+
+async def test_a_prediction_is_not_shown_under_another_model():
+    # the hover's prediction cache is keyed by the model: after switching adapters, the
+    # answer the old model gave is not shown with the new model's name
+    from collections import OrderedDict
+    from types import SimpleNamespace
+    from tracecot.server.document import Example
+    from tracecot.server.hover import prediction_text
+
+    asked = []
+
+    class Model:
+        enabled, state, message = True, "ready", "model ready"
+        info = {"name": "m", "path": "/ckpt", "adapter": "/a", "card": None}
+
+        async def predict_output(self, code, function, args, mode):
+            asked.append(self.info["adapter"])
+            return {"prediction": "6" if self.info["adapter"] == "/a" else "7",
+                    "verified": self.info["adapter"] == "/a", "actual": "6"}
+
+    st = SimpleNamespace(model=Model(), predictions=OrderedDict())
+    doc = SimpleNamespace(digest="d1", runnable="def f(x):\n    return 2 * x\n")
+    run = SimpleNamespace(example=Example("f", "3"))
+    assert "predicting" in prediction_text(st, "u", doc, run)
+    await asyncio.sleep(0.05)
+    assert prediction_text(st, "u", doc, run) == "model predicted `6` ✓ · fine-tuned m"
+    st.model.info = {"name": "m", "path": "/ckpt", "adapter": "/b", "card": None}
+    assert "predicting" in prediction_text(st, "u", doc, run)
+    await asyncio.sleep(0.05)
+    assert prediction_text(st, "u", doc, run) == \
+        "model predicted `7` ✗ (actual `6`) · fine-tuned m"
+    assert asked == ["/a", "/b"]
+
 # ---------------------------------------------------------------------- the real base model
 
 REAL_SRC = ('def same(x):\n    return x\n\n\n'
