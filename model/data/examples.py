@@ -139,13 +139,21 @@ def _narrated(narrate_fn, trace, request, fresh, code, c: Candidate, args: str,
     return text
 
 
+UNINFORMATIVE = frozenset({"[]", "{}", "()", "set()", "''", "0", "0.0"})
+
+
 def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
-    """Run the candidate's argument lists (until `c.want` runs are kept) and verify."""
+    """Run the candidate's argument lists (until `c.want` runs are kept) and verify.
+
+    A run whose output is empty or zero (`UNINFORMATIVE`: a loop that matched nothing, a
+    filter that kept nothing) is kept only when no other argument list gives a run: such
+    outputs were 25.5 % of the output examples of a 3,000-program build, and a small model
+    trained on them learns to answer `[]`."""
     from tracecot.tracer import RunRequest, render
-    from tracecot.tracer import narrate, narrate_backward
     limits = limits or Limits()
     out = Outcome()
     t0 = time.perf_counter()
+    deferred: list = []
     for args in c.args:
         if out.kept_runs >= c.want:
             break
@@ -157,48 +165,64 @@ def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
                              max_steps=c.max_steps, max_events=limits.max_events,
                              memory_mb=limits.memory_mb)
         trace = sandbox.run(request)
-        if trace.status != "returned":
-            out.drops[_why_not(trace)] += 1
-            continue
-        if trace.stdout or trace.stderr:
-            out.drops["prints output"] += 1
-            continue
-        if trace.truncated:
-            out.drops["trace truncated"] += 1
+        why = _unusable(trace, limits)
+        if why:
+            out.drops[why] += 1
             continue
         output = render(trace.result)
-        if output == "None":
-            out.drops["returns None"] += 1      # nothing to predict, nothing to invert
+        if output in UNINFORMATIVE:
+            deferred.append((args, request, trace, output))
             continue
-        if len(output) > limits.max_output_chars:
-            out.drops["output too long"] += 1
-            continue
-        if not is_literal(output):
-            out.drops["output is not a literal"] += 1
-            continue
-        fresh = sandbox.run(replace(request, expected=output))
-        if fresh.status != "returned" or render(fresh.result) != output:
-            out.drops["not deterministic (second run differs)"] += 1
-            continue
-        cmp = fresh.comparison
-        if cmp is None or cmp.error or not (cmp.python_equal and cmp.canonical_equal):
-            out.drops["answer does not check against a fresh run"] += 1
-            continue
-        made = []
-        for kind in ("output", "input"):
-            made.append((kind, "direct", ""))
-        forward = _narrated(narrate, trace, request, fresh, c.code, c, args, "forward", out)
-        if forward:
-            made.append(("output", "cot", forward))
-        backward = _narrated(narrate_backward, trace, request, fresh, c.code, c, args,
-                             "backward", out)
-        if backward:
-            made.append(("input", "cot", backward))
-        for kind, mode, reasoning in made:
-            out.examples.append(Example(example_id(c.source, c.code, c.function, args, kind,
-                                                   mode),
-                                        c.source, kind, mode, c.code, c.function, args, output,
-                                        reasoning))
-        out.kept_runs += 1
+        _keep(c, sandbox, args, request, trace, output, out)
+    for args, request, trace, output in deferred:
+        if out.kept_runs >= c.want:
+            out.drops["uninformative output (another input was kept)"] += 1
+        else:
+            _keep(c, sandbox, args, request, trace, output, out)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _unusable(trace, limits: Limits) -> str | None:
+    """Why this run cannot become an example, or None."""
+    from tracecot.tracer import render
+    if trace.status != "returned":
+        return _why_not(trace)
+    if trace.stdout or trace.stderr:
+        return "prints output"
+    if trace.truncated:
+        return "trace truncated"
+    output = render(trace.result)
+    if output == "None":
+        return "returns None"      # nothing to predict, nothing to invert
+    if len(output) > limits.max_output_chars:
+        return "output too long"
+    if not is_literal(output):
+        return "output is not a literal"
+    return None
+
+
+def _keep(c: Candidate, sandbox, args: str, request, trace, output: str, out: Outcome) -> None:
+    """Re-run with the output as the expected value; if it checks, add the run's examples."""
+    from tracecot.tracer import narrate, narrate_backward, render
+    fresh = sandbox.run(replace(request, expected=output))
+    if fresh.status != "returned" or render(fresh.result) != output:
+        out.drops["not deterministic (second run differs)"] += 1
+        return
+    cmp = fresh.comparison
+    if cmp is None or cmp.error or not (cmp.python_equal and cmp.canonical_equal):
+        out.drops["answer does not check against a fresh run"] += 1
+        return
+    made = [("output", "direct", ""), ("input", "direct", "")]
+    forward = _narrated(narrate, trace, request, fresh, c.code, c, args, "forward", out)
+    if forward:
+        made.append(("output", "cot", forward))
+    backward = _narrated(narrate_backward, trace, request, fresh, c.code, c, args,
+                         "backward", out)
+    if backward:
+        made.append(("input", "cot", backward))
+    for kind, mode, reasoning in made:
+        out.examples.append(Example(example_id(c.source, c.code, c.function, args, kind, mode),
+                                    c.source, kind, mode, c.code, c.function, args, output,
+                                    reasoning))
+    out.kept_runs += 1

@@ -270,3 +270,20 @@ def test_stdlib_harvest_gives_verified_examples(tmp_path, sandbox):
         trace = sandbox.run(RunRequest(function=r["function"], args=r["args"],
                                        source=r["code"], expected=r["output"]))
         assert trace.status == "returned" and trace.comparison.python_equal, r["id"]
+
+
+def test_an_empty_or_zero_output_is_kept_only_when_no_other_input_gives_a_run(sandbox):
+    from tracecot.model.data.examples import Candidate, process
+    code = "def f(xs):\n    return [x for x in xs if x > 0]\n"
+
+    def kept(*args):
+        out = process(Candidate("generated", code, "f", list(args), "k"), sandbox)
+        return {(e.args, e.output) for e in out.examples}, out
+
+    got, out = kept("[-1, 0]", "[3, -2, 5]")
+    assert got == {("[3, -2, 5]", "[3, 5]")}, got
+    assert out.drops["uninformative output (another input was kept)"] == 1
+    got, _ = kept("[-1, 0]", "'not a list'", "[-4]")    # nothing better: the first empty one
+    assert got == {("[-1, 0]", "[]")}, got
+    got, _ = kept("[7]", "[]")                           # the first good run ends the search
+    assert got == {("[7]", "[7]")}, got
