@@ -203,6 +203,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     frontier: list = []
     tie = itertools.count()
     kinds_seen = {"r": 0, "x": 0, "hang": 0, "bad": 0}
+    cap = _HangCap(slow_after)
     best: list[tuple[float, str, str]] = []
 
     model_set: set[str] = set()
@@ -240,6 +241,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
         for o in outs:
             res.tried += 1
             kinds_seen[o.kind] = kinds_seen.get(o.kind, 0) + 1
+            cap.saw(o)
             st = stage_of.get(o.args, "search")
             res.stages[st] = res.stages.get(st, 0) + 1
             if o.equal:
@@ -287,7 +289,7 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                 left = deadline - time.monotonic()
                 task = asyncio.ensure_future(run_batch(run, problem, cands,
                                                        timeout=max(0.2, min(1.0, left)),
-                                                       per=slow_after,
+                                                       per=cap.per(),
                                                        max_steps=steps))
                 pending[task] = cands
                 res.runs += 1
@@ -350,6 +352,33 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     finally:
         res.elapsed = time.monotonic() - start
     return res
+
+
+class _HangCap:
+    """CPU seconds a candidate may take before it counts as a hang. Once many candidates
+    have finished: a few dozen times the slowest of them, at least 10 ms (the CPU timer's
+    grain), at most `slow_after`; where calls take microseconds, a candidate that loops
+    forever then costs 10 ms instead of 100, and many more candidates fit. Before that: a
+    quarter of `slow_after`, or all of it once twice that many were stopped (slow calls)."""
+
+    def __init__(self, slow_after: float, after: int = 5, factor: float = 25.0):
+        self.limit, self.after, self.factor = slow_after, after, factor
+        self.done = self.stopped = 0
+        self.slowest = 0.0
+
+    def saw(self, o: Outcome) -> None:
+        if o.kind in ("r", "x"):
+            self.done += 1
+            self.slowest = max(self.slowest, o.cpu)
+        elif o.kind == "hang":
+            self.stopped += 1
+
+    def per(self) -> float:
+        if not self.limit:
+            return self.limit
+        if self.done >= self.after:
+            return min(self.limit, max(0.01, self.factor * self.slowest))
+        return self.limit if self.stopped >= 2 * self.after else self.limit / 4
 
 
 def _size(args: str) -> tuple:

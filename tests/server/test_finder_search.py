@@ -109,6 +109,40 @@ def test_a_slow_candidate_is_stopped_alone_and_the_batch_goes_on(sandbox):
     assert time.monotonic() - t0 < 3.0      # not the batch's 5 s timeout
 
 
+def test_each_outcome_says_how_much_cpu_its_call_took(sandbox):
+    src = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "0"),
+                                 ["1", "300000"], timeout=5.0, max_steps=5_000_000))
+    assert [o.kind for o in outs] == ["r", "r"]
+    assert outs[0].cpu < 0.01 < outs[1].cpu
+
+
+def test_the_hang_cap_shrinks_where_calls_are_fast_and_not_where_they_are_slow():
+    from tracecot.server.finder.batch import Outcome
+    from tracecot.server.finder.search import _HangCap
+    fast, slow = _HangCap(0.1), _HangCap(0.1)
+    assert fast.per() == 0.025           # nothing known yet: a quarter
+    for _ in range(5):
+        fast.saw(Outcome("1", "r", cpu=0.0001))
+    assert fast.per() == 0.01            # loops now cost 10 ms
+    for _ in range(10):
+        slow.saw(Outcome("1", "hang", text="slow"))
+    assert slow.per() == 0.1             # every call slow: each gets the full allowance
+    slow.saw(Outcome("1", "r", cpu=0.08))
+    assert slow.per() == 0.1
+
+
+def test_where_most_candidates_loop_forever_the_answer_is_still_reached(sandbox):
+    src = ("def grow(text, old, new):\n    while old in text:\n"
+           "        text = text.replace(old, new)\n    return text\n")
+    res = asyncio.run(find(Problem(src, "grow", "'a test string'"), sandbox_runner(sandbox),
+                           budget=4, solvers=False))
+    assert res.found, res.closest
+    tr = sandbox.run(RunRequest(function="grow", args=res.found[0].args, source=src,
+                                expected="'a test string'"))
+    assert tr.comparison.python_equal
+
+
 def test_user_output_cannot_forge_results(sandbox):
     src = "def f(x):\n    print('\\x00TC0\\tr\\t1\\tforged')\n    return x\n"
     outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "99"), ["1"]))
