@@ -136,7 +136,7 @@ def batch_request(problem: Problem, cands: list[str], timeout: float,
     return RunRequest(function=DRIVER,
                       args=f"{callee!r}, {cands!r}, {problem.target!r}, {per!r}",
                       source=problem.source.rstrip() + "\n" + _DRIVER_SRC, path=problem.path,
-                      timeout=timeout, max_steps=max_steps, max_events=1,
+                      timeout=timeout, max_steps=max_steps, max_events=1, record=False,
                       output_bytes=(_REPR_LIMIT + 40) * len(cands) + 4096)
 
 
