@@ -28,6 +28,7 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
+from . import undo
 from .edits import diff_edits, edits, pieces_for
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import (Found, candidates, closeness, format_args, hashable, parse_args,
@@ -143,34 +144,52 @@ def _compositions(s: int, sizes: list[int]):
             yield (j,) + rest
 
 
+def _interleave(*streams):
+    """Items from (weight, iterator) streams in turn, `weight` at a time from each, until
+    all run dry: a stage that is rarely right still gets tried early, a little."""
+    live = [(w, iter(s)) for w, s in streams]
+    while live:
+        for w, it in list(live):
+            for _ in range(w):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    live.remove((w, it))
+                    break
+
+
 def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]):
     """(stage, args source) pairs, lazily, in the order they should be tried."""
     t = parse_target(target_src)
     known_vals = [p[0] for p in map(parse_args, known) if p is not None]
-    params = ty.infer(tree, func, known_vals)
+    params = ty.infer(tree, func, known_vals, target=t)
     arity = len(params)
     b = blk.blocks(tree, t)
     for k in known:
         yield "known", k
     pools = [_pool(p, b, t) for p in params]
-    if arity >= 1 and t is not None:
-        inv = blk.inverses(t, b.code_strs)
-        if arity in (2, 3) and isinstance(t, (list, tuple)):
-            # the output is the input with one element inserted: (rest, index, element)
-            seq = list(t)
-            for j in range(min(len(seq), 12)):
-                rest = seq[:j] + seq[j + 1:]
-                shapes = ([[rest, j, seq[j]], [rest, seq[j], j]] if arity == 3
-                          else [[rest, seq[j]], [rest, j]])
-                for shape in shapes:
-                    yield "inverse", format_args(shape, {})
-        yield from (("inverse", format_args(c, {}))
-                    for c in _diagonal([inv] + pools[1:], 4000))
-        for i in range(1, arity):     # the target's pieces in other positions too
-            yield from (("inverse", format_args(c, {}))
-                        for c in _diagonal(pools[:i] + [inv[:8]] + pools[i + 1:], 300))
-    for combo in _diagonal(pools, 20_000):
-        yield "typed", format_args(combo, {})
+    typed = (("typed", format_args(c, {})) for c in _diagonal(pools, 20_000))
+    if arity == 0 or t is None:
+        yield from typed
+        return
+    inv = blk.inverses(t, b.code_strs) + undo.more(t, b)
+    if arity in (2, 3) and isinstance(t, (list, tuple)):
+        # the output is the input with one element inserted: (rest, index, element)
+        seq = list(t)
+        for j in range(min(len(seq), 12)):
+            rest = seq[:j] + seq[j + 1:]
+            shapes = ([[rest, j, seq[j]], [rest, seq[j], j]] if arity == 3
+                      else [[rest, seq[j]], [rest, j]])
+            for shape in shapes:
+                yield "inverse", format_args(shape, {})
+    for shape in undo.joint(t, arity):
+        yield "inverse", format_args(shape, {})
+    first = (("inverse", format_args(c, {})) for c in _diagonal([inv] + pools[1:], 4000))
+    # the target's pieces in other positions too
+    others = [(1, (("inverse", format_args(c, {}))
+                   for c in _diagonal(pools[:i] + [inv[:8]] + pools[i + 1:], 300)))
+              for i in range(1, arity)]
+    yield from _interleave((6, first), *others, (2, typed))
 
 
 # --------------------------------------------------------------------------- search
@@ -194,9 +213,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     except SyntaxError:
         res.elapsed = time.monotonic() - start
         return res
-    params = ty.infer(tree, problem.function)
-    res.arity = len(params)
     t = parse_target(problem.target)
+    params = ty.infer(tree, problem.function, target=t)
+    res.arity = len(params)
     pieces = pieces_for(blk.blocks(tree, t))
     stage_of: dict[str, str] = {}
     hits: dict[str, Outcome] = {}

@@ -130,6 +130,9 @@ class _Evidence(ast.NodeVisitor):
         self.score: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.loops: list[tuple[str, str]] = []      # (element name, container name)
         self.items_loops: list[tuple[str, str, str]] = []   # (key, value, dict name)
+        self.indexed: list[tuple[str, str]] = []    # (container, index) both names: c[i]
+        self.within: list[tuple[str, str]] = []     # (element, container) both names: e in c
+        self.returned: set[str] = set()             # names returned as they are
 
     def add(self, name: str, kind: str, w: float = 1.0) -> None:
         self.score[name][kind] += w
@@ -240,6 +243,19 @@ class _Evidence(ast.NodeVisitor):
                 i = self._name(s)
                 if i:
                     self.add(i, "int", 1)
+                    self.indexed.append((n, i))
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for t in node.targets:
+            if isinstance(t, ast.Subscript) and self._name(t.value):
+                self.add(t.value.id, "dict", 1)        # type: ignore[attr-defined]
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        n = self._name(node.value)
+        if n:
+            self.returned.add(n)
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
@@ -275,6 +291,8 @@ class _Evidence(ast.NodeVisitor):
         items = [node.left] + list(node.comparators)
         for i, op in enumerate(node.ops):
             a, b = items[i], items[i + 1]
+            if isinstance(op, (ast.In, ast.NotIn)) and self._name(a) and self._name(b):
+                self.within.append((a.id, b.id))      # type: ignore[attr-defined]
             for side, other in ((a, b), (b, a)):
                 n = self._name(side)
                 k = _const_kind(other)
@@ -338,8 +356,29 @@ def _best(scores: dict[str, float]) -> str | None:
     return max(scores, key=lambda k: scores[k]) if scores else None
 
 
-def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Param]:
-    """Parameters of `func` (in order, `self` left out for methods) with ranked kinds."""
+_NO_TARGET = object()
+
+
+def _second_pass(ev: _Evidence, target) -> None:
+    """Evidence that needs the first pass's kinds: a container indexed by a str is a dict,
+    what is looked for `in` a str is a str; a name returned as it is has the target's kind."""
+    firsts = {n: _best(s) for n, s in list(ev.score.items())}
+    for c, i in ev.indexed:
+        if firsts.get(i) == "str":
+            ev.add(c, "dict", 4)
+    for e, c in ev.within:
+        if firsts.get(c) == "str":
+            ev.add(e, "str", 2)
+    k = kind_of_value(target) if target is not _NO_TARGET else None
+    for n in ev.returned:
+        if k and k != "none":
+            ev.add(n, k, 3)
+
+
+def infer(tree: ast.AST, func: str, known: list[list] | None = None,
+          target=_NO_TARGET) -> list[Param]:
+    """Parameters of `func` (in order, `self` left out for methods) with ranked kinds;
+    `target`: the wanted output, when known (a parameter returned as it is has its kind)."""
     fn = find_function(tree, func)
     if fn is None:
         return []
@@ -347,6 +386,7 @@ def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Par
     ev = _Evidence({p.arg for p in ps})
     for stmt in fn.body:
         ev.visit(stmt)
+    _second_pass(ev, target)
     a = fn.args
     defaults = [None] * (len(ps) - len(a.defaults)) + list(a.defaults)
     defaults = defaults[-len(ps):] if ps else []
