@@ -74,6 +74,11 @@ def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
             kind, r = "x", "RecursionError"
         except Exception as e:
             kind, r = "x", type(e).__name__
+            if type(e) is KeyError and e.args:     # the key it wanted (search: repairs)
+                try:
+                    r = "KeyError:" + repr(e.args[0])[:80]
+                except Exception:
+                    pass
         took = cpu() - t0
         eq = 0
         text = r

@@ -29,7 +29,7 @@ from tracecot.tracer.schema import RunRequest
 from . import blocks as blk
 from . import types as ty
 from . import undo
-from .edits import diff_edits, edits, pieces_for
+from .edits import diff_edits, edits, pieces_for, repairs
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import (Found, candidates, closeness, format_args, hashable, parse_args,
                      parse_target)
@@ -144,6 +144,17 @@ def _compositions(s: int, sizes: list[int]):
             yield (j,) + rest
 
 
+def _unique(values) -> list:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        key = repr(v)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
 def _interleave(*streams):
     """Items from (weight, iterator) streams in turn, `weight` at a time from each, until
     all run dry: a stage that is rarely right still gets tried early, a little."""
@@ -172,7 +183,10 @@ def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]
     if arity == 0 or t is None:
         yield from typed
         return
-    inv = blk.inverses(t, b.code_strs) + undo.more(t, b)
+    # one from each list in turn: the guesses from the target alone and those reading the code
+    inv = _unique(x for pair in itertools.zip_longest(blk.inverses(t, b.code_strs),
+                                                       undo.more(t, b), fillvalue=_SKIP)
+                  for x in pair if x is not _SKIP)
     if arity in (2, 3) and isinstance(t, (list, tuple)):
         # the output is the input with one element inserted: (rest, index, element)
         seq = list(t)
@@ -275,6 +289,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     heapq.heappop(best)
             elif o.kind == "x":
                 score = 0.05
+                for c in repairs(o.args, o.text):      # KeyError: the key it wanted
+                    if c not in stage_of:
+                        heapq.heappush(frontier, (-0.9, next(tie), c))
             else:
                 continue
             if len(frontier) < 20_000:

@@ -228,8 +228,7 @@ class _Evidence(ast.NodeVisitor):
                 self.add(n, "str", 1)
                 self.add(n, "list", 1)
                 for bound in (s.lower, s.upper, s.step):
-                    b = self._name(bound)
-                    if b:
+                    for b in _operands(bound):      # x[-n:], x[i:i + 1]
                         self.add(b, "int", 3)
             elif k == "str":
                 self.add(n, "dict", 4)
@@ -295,7 +294,7 @@ class _Evidence(ast.NodeVisitor):
                 self.within.append((a.id, b.id))      # type: ignore[attr-defined]
             for side, other in ((a, b), (b, a)):
                 n = self._name(side)
-                k = _const_kind(other)
+                k = _const_kind(other) or _sized(other)
                 if not n or not k:
                     continue
                 if isinstance(op, (ast.In, ast.NotIn)):
@@ -350,6 +349,27 @@ class _Evidence(ast.NodeVisitor):
                         self.loops.append((e, inner))
                 elif isinstance(target, ast.Name):
                     self.loops.append((target.id, inner))
+
+
+def _operands(node) -> list[str]:
+    """Names in an int expression: `n`, `-n`, `i + 1`."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.UnaryOp):
+        return _operands(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _operands(node.left) + _operands(node.right)
+    return []
+
+
+def _sized(node) -> str | None:
+    """`len(x)` and `x.count(y)` are ints (what is compared with them is one too)."""
+    if isinstance(node, ast.Call) and (
+            isinstance(node.func, ast.Name) and node.func.id == "len" or
+            isinstance(node.func, ast.Attribute) and node.func.attr in ("count", "find",
+                                                                         "index")):
+        return "int"
+    return None
 
 
 def _best(scores: dict[str, float]) -> str | None:

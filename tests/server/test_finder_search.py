@@ -112,7 +112,7 @@ def test_a_slow_candidate_is_stopped_alone_and_the_batch_goes_on(sandbox):
 def test_each_outcome_says_how_much_cpu_its_call_took(sandbox):
     src = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
     outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "0"),
-                                 ["1", "300000"], timeout=5.0, max_steps=5_000_000))
+                                 ["1", "3000000"], timeout=5.0))
     assert [o.kind for o in outs] == ["r", "r"]
     assert outs[0].cpu < 0.01 < outs[1].cpu
 
@@ -251,3 +251,14 @@ def test_the_solver_process_cannot_write_outside_its_folder(tmp_path):
     src = (f"def f(x: int):\n    open({str(target)!r}, 'w').write('x')\n    return 1\n")
     asyncio.run(solvers.run_solver("hypothesis", src, "f", "1", [{"kind": "int"}], 5.0))
     assert not target.exists()
+
+
+def test_a_key_error_tells_the_search_which_key_to_add(sandbox):
+    src = ("def tag(c, index, value):\n    c[index] = value\n    del c['message']\n"
+           "    return c\n")
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "tag", "{}"),
+                                 ["{}, 1, 2"]))
+    assert outs[0].kind == "x" and outs[0].text == "KeyError:'message'"
+    res = asyncio.run(find(Problem(src, "tag", "{1: 2, 3: 4, 8: 2}"), sandbox_runner(sandbox),
+                           budget=4, solvers=False))
+    assert res.found and "'message'" in res.found[0].args

@@ -148,3 +148,23 @@ def test_what_is_looked_for_in_a_str_is_a_str():
 def test_positions_of_the_target_are_a_list_block():
     b = blk.blocks(ast.parse("def f(s, idx):\n    return [s[i] for i in idx]\n"), ["7", "6"])
     assert [0, 1] in b.lists
+
+
+def test_slice_bounds_and_what_is_compared_with_a_length_are_ints():
+    src = ("def f(s, n, m):\n    ls = s.split()\n    while len(ls) >= n:\n"
+           "        ls = ls[:-m]\n    return ls\n")
+    ps = {p.name: p for p in ty.infer(ast.parse(src), "f")}
+    assert ps["n"].kinds[0] == "int" and ps["m"].kinds[0] == "int"
+
+
+def test_a_key_error_is_repaired_with_the_key_it_names():
+    from tracecot.server.finder.edits import repairs
+
+    def drop(c, k, v):
+        c[k] = v
+        del c["message"]
+        return c
+    fixes = repairs("{1: 2}, 8, 2", "KeyError:'message'")
+    assert any(drop(*ast.literal_eval(f"({f},)")) == {1: 2, 8: 2} for f in fixes)
+    assert "[1, 'k']" in repairs("[1]", "KeyError:'k'")
+    assert repairs("{1: 2}", "TypeError") == [] and repairs("{1: 2}", "KeyError:[1]") == []
