@@ -20,6 +20,10 @@ from typing import Awaitable, Callable
 from tracecot.tracer.schema import RunRequest, Trace
 
 DRIVER = "__tracecot_probe__"
+# A candidate that grows a value without end (s.replace('', s) in a loop) does it inside
+# single C calls the CPU timer cannot stop; a smaller memory limit ends it sooner
+# (MemoryError, and the batch goes on). Answers are proven with the default limit.
+BATCH_MEMORY_MB = 256
 _MARK = "\x00TC"
 _REPR_LIMIT = 300
 
@@ -142,6 +146,7 @@ def batch_request(problem: Problem, cands: list[str], timeout: float,
                       args=f"{callee!r}, {cands!r}, {problem.target!r}, {per!r}",
                       source=problem.source.rstrip() + "\n" + _DRIVER_SRC, path=problem.path,
                       timeout=timeout, max_steps=max_steps, max_events=1, record=False,
+                      memory_mb=BATCH_MEMORY_MB,
                       output_bytes=(_REPR_LIMIT + 40) * len(cands) + 4096)
 
 

@@ -29,6 +29,7 @@ from tracecot.tracer.schema import RunRequest
 from . import blocks as blk
 from . import types as ty
 from . import undo
+from .hangs import HangCap, LoopValues
 from .edits import diff_edits, edits, pieces_for, repairs
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import (Found, candidates, closeness, format_args, hashable, parse_args,
@@ -236,7 +237,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     frontier: list = []
     tie = itertools.count()
     kinds_seen = {"r": 0, "x": 0, "hang": 0, "bad": 0}
-    cap = _HangCap(slow_after)
+    cap = HangCap(slow_after)
+    loops = LoopValues()
     best: list[tuple[float, str, str]] = []
 
     model_set: set[str] = set()
@@ -247,30 +249,34 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     gen = stage_candidates(tree, problem.function, problem.target, known)
 
     def next_batch(n: int) -> list[str]:
-        out: list[str] = []
+        out: list[str] = loops.aside[:max(1, n // 10)]    # a tenth from what was put aside
+        del loops.aside[:len(out)]
+
+        def take(args: str, stage: str) -> None:
+            stage_of[args] = stage
+            if not loops.holds_looping(args):
+                out.append(args)
         # from the mutation frontier once there is one: half, or three quarters once an
         # output came close to the target; the rest from the stages
         share = n * 3 // 4 if best and max(best)[0] > 0.75 else n // 2
         while frontier and len(out) < share:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
-                stage_of[args] = "search"
-                out.append(args)
+                take(args, "search")
         for stage, args in gen:
             if args in stage_of or len(args) > 2000:
                 continue
-            stage_of[args] = "model" if args in model_set else stage
-            out.append(args)
+            take(args, "model" if args in model_set else stage)
             if len(out) >= n:
                 break
         while frontier and len(out) < n:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
-                stage_of[args] = "search"
-                out.append(args)
+                take(args, "search")
         return out
 
     def absorb(outs: list[Outcome]) -> None:
+        loops.saw(outs)
         for o in outs:
             res.tried += 1
             kinds_seen[o.kind] = kinds_seen.get(o.kind, 0) + 1
@@ -329,7 +335,8 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                                                        max_steps=steps))
                 pending[task] = cands
                 res.runs += 1
-                size = batch
+                # where many candidates loop, smaller batches: what they teach comes back sooner
+                size = batch if kinds_seen["hang"] * 10 <= res.tried else max(8, batch // 4)
             now = time.monotonic()
             if solver_task is None and solvers and not hits and params and \
                     now - start > solver_after * budget and deadline - now > 0.5:
@@ -388,33 +395,6 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     finally:
         res.elapsed = time.monotonic() - start
     return res
-
-
-class _HangCap:
-    """CPU seconds a candidate may take before it counts as a hang. Once many candidates
-    have finished: a few dozen times the slowest of them, at least 10 ms (the CPU timer's
-    grain), at most `slow_after`; where calls take microseconds, a candidate that loops
-    forever then costs 10 ms instead of 100, and many more candidates fit. Before that: a
-    quarter of `slow_after`, or all of it once twice that many were stopped (slow calls)."""
-
-    def __init__(self, slow_after: float, after: int = 5, factor: float = 25.0):
-        self.limit, self.after, self.factor = slow_after, after, factor
-        self.done = self.stopped = 0
-        self.slowest = 0.0
-
-    def saw(self, o: Outcome) -> None:
-        if o.kind in ("r", "x"):
-            self.done += 1
-            self.slowest = max(self.slowest, o.cpu)
-        elif o.kind == "hang":
-            self.stopped += 1
-
-    def per(self) -> float:
-        if not self.limit:
-            return self.limit
-        if self.done >= self.after:
-            return min(self.limit, max(0.01, self.factor * self.slowest))
-        return self.limit if self.stopped >= 2 * self.after else self.limit / 4
 
 
 def _size(args: str) -> tuple:

@@ -119,9 +119,9 @@ def test_each_outcome_says_how_much_cpu_its_call_took(sandbox):
 
 def test_the_hang_cap_shrinks_where_calls_are_fast_and_not_where_they_are_slow():
     from tracecot.server.finder.batch import Outcome
-    from tracecot.server.finder.search import _HangCap
-    fast, slow = _HangCap(0.1), _HangCap(0.1)
-    assert fast.per() == 0.025           # nothing known yet: a quarter
+    from tracecot.server.finder.hangs import HangCap
+    fast, slow = HangCap(0.1), HangCap(0.1)
+    assert fast.per() == 0.01            # nothing known yet: a tenth
     for _ in range(5):
         fast.saw(Outcome("1", "r", cpu=0.0001))
     assert fast.per() == 0.01            # loops now cost 10 ms
@@ -262,3 +262,27 @@ def test_a_key_error_tells_the_search_which_key_to_add(sandbox):
     res = asyncio.run(find(Problem(src, "tag", "{1: 2, 3: 4, 8: 2}"), sandbox_runner(sandbox),
                            budget=4, solvers=False))
     assert res.found and "'message'" in res.found[0].args
+
+
+def test_values_that_only_ever_loop_are_put_aside():
+    from tracecot.server.finder.batch import Outcome
+    from tracecot.server.finder.hangs import LoopValues
+    lv = LoopValues()
+    lv.saw([Outcome("'text', 'x', 'y'", "r")])
+    assert not lv.holds_looping("'other', '', 'z'")       # nothing looped yet: not watched
+    lv.saw([Outcome(f"'text', '', {new}", "hang") for new in ("'a'", "'b'", "'c'")]
+           + [Outcome("'text', 'x', 'y'", "r")])
+    assert lv.holds_looping("'other', '', 'z'") and lv.aside == ["'other', '', 'z'"]
+    assert not lv.holds_looping("'text', 'q', 'z'")     # 'text' also finished: kept
+    lv.saw([Outcome("'other', '', 'z'", "r")])            # it finished after all: cleared
+    assert not lv.holds_looping("'more', '', 'w'")
+
+
+def test_a_candidate_that_fills_memory_ends_alone_and_the_batch_goes_on(sandbox):
+    src = "def f(s, new):\n    while '' in s:\n        s = s.replace('', new)\n    return s\n"
+    t0 = time.monotonic()
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "1"),
+                                 ["'ab', 'xxxxxxxxxxxxxxxx'", "1, 2", "'a', 'y'"], timeout=5.0,
+                                 per=0.01))
+    assert len(outs) == 3 and outs[1].kind == "x", outs
+    assert time.monotonic() - t0 < 3.0
