@@ -145,6 +145,22 @@ def _compositions(s: int, sizes: list[int]):
             yield (j,) + rest
 
 
+_SAME = {"tuple": "list", "set": "list"}
+
+
+def _fitting(values: list, p: ty.Param) -> list:
+    """The values of a kind the parameter's use allows first (its two likeliest kinds),
+    the others after, each group in its order: a guess of the wrong kind only raises."""
+    def kind(v) -> str | None:
+        k = ty.kind_of_value(v)
+        return _SAME.get(k, k) if k else None
+    likely = {_SAME.get(k, k) for k in p.kinds[:2]}
+    if not likely:
+        return values
+    return [v for v in values if kind(v) in likely] + \
+        [v for v in values if kind(v) not in likely]
+
+
 def _unique(values) -> list:
     seen: set[str] = set()
     out = []
@@ -199,10 +215,12 @@ def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]
                 yield "inverse", format_args(shape, {})
     for shape in undo.joint(t, arity):
         yield "inverse", format_args(shape, {})
-    first = (("inverse", format_args(c, {})) for c in _diagonal([inv] + pools[1:], 4000))
+    first = (("inverse", format_args(c, {}))
+             for c in _diagonal([_fitting(inv, params[0])] + pools[1:], 4000))
     # the target's pieces in other positions too
     others = [(1, (("inverse", format_args(c, {}))
-                   for c in _diagonal(pools[:i] + [inv[:8]] + pools[i + 1:], 300)))
+                   for c in _diagonal(pools[:i] + [_fitting(inv, params[i])[:8]]
+                                      + pools[i + 1:], 300)))
               for i in range(1, arity)]
     yield from _interleave((6, first), *others, (2, typed))
 

@@ -264,7 +264,10 @@ class _Evidence(ast.NodeVisitor):
                 continue
             k = _const_kind(other)
             if isinstance(node.op, ast.Mod) and side is node.left and k != "int":
-                self.add(n, "str", 1)
+                # `s % (a, b)` formats a str; `n % length`, a name on both sides, is an int
+                if k is None:
+                    self.add(n, "int", 1.5)
+                self.add(n, "str", 1 if k else 0.5)
             elif isinstance(node.op, (ast.Sub, ast.FloorDiv, ast.Div, ast.Pow, ast.BitAnd,
                                       ast.BitOr, ast.BitXor, ast.LShift, ast.RShift, ast.Mod)):
                 self.add(n, "int", 2)

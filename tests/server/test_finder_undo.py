@@ -168,3 +168,17 @@ def test_a_key_error_is_repaired_with_the_key_it_names():
     assert any(drop(*ast.literal_eval(f"({f},)")) == {1: 2, 8: 2} for f in fixes)
     assert "[1, 'k']" in repairs("[1]", "KeyError:'k'")
     assert repairs("{1: 2}", "TypeError") == [] and repairs("{1: 2}", "KeyError:[1]") == []
+
+
+def test_a_name_modulo_a_name_is_an_int_and_a_str_formats_a_tuple():
+    src = "def f(index, fmt, d):\n    return index % len(d), fmt % (1, 2)\n"
+    ps = {p.name: p for p in ty.infer(ast.parse(src), "f")}
+    assert ps["index"].kinds[0] == "int" and ps["fmt"].kinds[0] == "str"
+
+
+def test_guesses_of_a_kind_the_parameter_allows_come_first():
+    from tracecot.server.finder.search import _fitting
+    p = ty.Param("d", ["dict"])
+    assert _fitting(["a", {"a": 1}, 3, {}], p) == [{"a": 1}, {}, "a", 3]
+    assert _fitting(["a", (1,), [2]], ty.Param("xs", ["list"])) == [(1,), [2], "a"]
+    assert _fitting(["a", 1], ty.Param("x", [])) == ["a", 1]      # nothing known: as is
