@@ -97,6 +97,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         items: list[Any] | None = b.ints if elem == "int" else b.strs if elem == "str" else None
         vals: list = [[]]
         vals += b.lists
+        if elem in ("list", "tuple"):     # a list of lists: of the target's pieces
+            items = [[], *b.lists[:4], *[[x] for x in b.strs[:4]], b.strs[:3]]
         if items is None:
             items = [*b.ints[:6], *b.strs[:6]]
         vals += [[x] for x in items[:8]] + [list(items[:n]) for n in (2, 3, 4, 5)]
@@ -111,6 +113,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         vals = [{}] + b.dicts
         ks = b.strs[:6] if p.key != "int" else b.ints[:6]
         vs = b.ints[:6] if p.value != "str" else b.strs[:6]
+        if p.value in ("list", "tuple"):      # values that are sequences: of the known lengths
+            vs = [[0] * n for n in b.ints[:6] if 0 <= n <= 40] + b.lists[:3]
         vals += [{k: v} for k in ks[:4] for v in vs[:3]]
         vals += [dict(zip(ks, vs, strict=False))]
         return vals

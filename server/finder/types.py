@@ -196,6 +196,9 @@ class _Evidence(ast.NodeVisitor):
                         self.add(a, "int", 3)
             elif fname in ("len", "sorted", "reversed", "enumerate", "zip", "sum", "max",
                            "min", "any", "all", "list", "set", "tuple"):
+                for a in node.args:      # len(d[k]): what d holds is a sequence
+                    if isinstance(a, ast.Subscript) and self._name(a.value):
+                        self.add(a.value.id + "[]", "list", 1.2)     # type: ignore[attr-defined]
                 for a in args:
                     if a:
                         self.add(a, "list", 1.2)
@@ -383,11 +386,13 @@ _NO_TARGET = object()
 
 
 def _second_pass(ev: _Evidence, target) -> None:
-    """Evidence that needs the first pass's kinds: a container indexed by a str is a dict,
+    """Evidence that needs the first pass's kinds: a container indexed by a str, or by the
+    names its loop gives, is a dict,
     what is looked for `in` a str is a str; a name returned as it is has the target's kind."""
     firsts = {n: _best(s) for n, s in list(ev.score.items())}
+    loops = set(ev.loops)
     for c, i in ev.indexed:
-        if firsts.get(i) == "str":
+        if firsts.get(i) == "str" or (i, c) in loops:     # d[k] for k in d: a dict
             ev.add(c, "dict", 4)
     for e, c in ev.within:
         if firsts.get(c) == "str":
@@ -456,6 +461,8 @@ def infer(tree: ast.AST, func: str, known: list[list] | None = None,
             if cont == p.arg + ".v":
                 for k, w in ev.score.get(var, {}).items():
                     vs[k] += w
+        for k, w in ev.score.get(p.arg + "[]", {}).items():
+            vs[k] += w          # d[k].upper(): the values
         key, value = _best(ks), _best(vs)
         out.append(Param(p.arg, kinds_here, elem, key, value,
                          ast.unparse(d) if d is not None else None, dict(s)))

@@ -5,8 +5,9 @@ blocks.inverses undoes one transformation of one argument from the target alone.
 - `more(t, b)`: values for one argument, from the target and what the code calls on its
   values (`expandtabs` undone into tabs, `popitem` drains keys last first), the target's
   words reordered or cut (`' '.join(reversed(s.split()))`), its halves around a separator
-  swapped (`partition`), a repeated target's period (`(s + sep) * n`), pairs of a list
-  joined back (`for e in d: e[0], e[1]`), the keys of a dict the function added to;
+  swapped (`partition`), split back at a code constant (`sep.join`), a repeated target's
+  period (`(s + sep) * n`), pairs of a list joined back (`for e in d: e[0], e[1]`), the
+  keys of a dict the function added to;
 - `joint(t, arity)`: whole argument lists where the target is the arguments put together:
   a string cut in two (`a + b`), a dict or list with the element the function inserted
   taken out and given as the other arguments (`d[k] = v`, `d[k].append(v)`).
@@ -76,10 +77,29 @@ def _str_more(t: str, b) -> list:
             for glue in dict.fromkeys([sep, *seps[:4]]):
                 out += [c + glue + a, c.strip() + glue + a.strip()]
             at, hits = t.find(sep, at + 1), hits + 1
+    out += _split_back(t, b.code_strs)
     for s in (t, t[::-1]):
         p = _period(s)
         if p:
             out += [p, p[::-1]]
+    return out
+
+
+def _split_back(t: str, code_strs) -> list:
+    """The target split at a code constant it holds (`sep.join(parts)`), as a list and a
+    list of one list, also without another constant the function added at the end (its
+    characters, as `parts.extend(const)` adds them, or whole)."""
+    out: list[Any] = []
+    for sep in [c for c in code_strs if c and c in t][:3]:
+        parts = t.split(sep)
+        variants = [parts]
+        for k in code_strs:
+            if k and k != sep and len(parts) > len(k) and parts[-len(k):] == list(k):
+                variants.append(parts[:-len(k)])
+            if k and k != sep and len(parts) > 1 and parts[-1] == k:
+                variants.append(parts[:-1])
+        for v in variants:
+            out += [v, [v]]
     return out
 
 

@@ -79,7 +79,16 @@ def last_words(s):
     return ws[:-2] + ["_".join(ws[-2:])]
 
 
+def signed(messages):
+    out = []
+    for m in messages:
+        m.extend("+35")
+        out.append(";".join(m))
+    return ". ".join(out)
+
+
 @pytest.mark.parametrize("fn,target", [
+    (signed, "Ann;Bo;+;3;5"),                          # split back, the added chars cut
     (untab, "\n        z   d\ng\n            e"),      # expandtabs undone into tabs
     (swap_words, "three two one"),                     # words reordered
     (around, " 105, -90 244"),                         # halves around a separator swapped
@@ -182,3 +191,10 @@ def test_guesses_of_a_kind_the_parameter_allows_come_first():
     assert _fitting(["a", {"a": 1}, 3, {}], p) == [{"a": 1}, {}, "a", 3]
     assert _fitting(["a", (1,), [2]], ty.Param("xs", ["list"])) == [(1,), [2], "a"]
     assert _fitting(["a", 1], ty.Param("x", [])) == ["a", 1]      # nothing known: as is
+
+
+def test_a_dict_indexed_by_its_own_loop_gets_sequence_values():
+    src = ("def f(d1, d2):\n    best = 0\n    for k in d1:\n"
+           "        best = max(best, len(d1[k]) + len(d2.get(k, [])))\n    return best\n")
+    ps = {p.name: p for p in ty.infer(ast.parse(src), "f")}
+    assert ps["d1"].kinds[0] == "dict" and ps["d1"].value == "list"
