@@ -196,9 +196,10 @@ class _Evidence(ast.NodeVisitor):
                         self.add(a, "int", 3)
             elif fname in ("len", "sorted", "reversed", "enumerate", "zip", "sum", "max",
                            "min", "any", "all", "list", "set", "tuple"):
-                for a in node.args:      # len(d[k]): what d holds is a sequence
-                    if isinstance(a, ast.Subscript) and self._name(a.value):
-                        self.add(a.value.id + "[]", "list", 1.2)     # type: ignore[attr-defined]
+                for arg in node.args:      # len(d[k]): what d holds is a sequence
+                    held = self._name(arg.value) if isinstance(arg, ast.Subscript) else None
+                    if held:
+                        self.add(held + "[]", "list", 1.2)
                 for a in args:
                     if a:
                         self.add(a, "list", 1.2)
