@@ -132,6 +132,7 @@ class _Evidence(ast.NodeVisitor):
         self.items_loops: list[tuple[str, str, str]] = []   # (key, value, dict name)
         self.indexed: list[tuple[str, str]] = []    # (container, index) both names: c[i]
         self.within: list[tuple[str, str]] = []     # (element, container) both names: e in c
+        self.compared: list[tuple[str, str]] = []   # both names: a < b, a == b
         self.returned: set[str] = set()             # names returned as they are
 
     def add(self, name: str, kind: str, w: float = 1.0) -> None:
@@ -286,6 +287,13 @@ class _Evidence(ast.NodeVisitor):
                 self.add(n, "str", 0.5)
         self.generic_visit(node)
 
+    def visit_Assign(self, node: ast.Assign) -> None:
+        n = self._name(node.targets[0]) if len(node.targets) == 1 else None
+        k = _const_kind(node.value) or _sized(node.value)
+        if n and k:          # count = text.count(c): a local whose kind others compare with
+            self.add(n, k if k != "bool" else "int", 1)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         n = self._name(node.target)
         k = _const_kind(node.value)
@@ -297,8 +305,12 @@ class _Evidence(ast.NodeVisitor):
         items = [node.left] + list(node.comparators)
         for i, op in enumerate(node.ops):
             a, b = items[i], items[i + 1]
-            if isinstance(op, (ast.In, ast.NotIn)) and self._name(a) and self._name(b):
-                self.within.append((a.id, b.id))      # type: ignore[attr-defined]
+            na, nb = self._name(a), self._name(b)
+            if na and nb:
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    self.within.append((na, nb))
+                elif not isinstance(op, (ast.Is, ast.IsNot)):
+                    self.compared.append((na, nb))
             for side, other in ((a, b), (b, a)):
                 n = self._name(side)
                 k = _const_kind(other) or _sized(other)
@@ -389,7 +401,8 @@ _NO_TARGET = object()
 def _second_pass(ev: _Evidence, target) -> None:
     """Evidence that needs the first pass's kinds: a container indexed by a str, or by the
     names its loop gives, is a dict,
-    what is looked for `in` a str is a str; a name returned as it is has the target's kind."""
+    what is looked for `in` a str is a str, a name compared with one of a known kind has it
+    too; a name returned as it is has the target's kind."""
     firsts = {n: _best(s) for n, s in list(ev.score.items())}
     loops = set(ev.loops)
     for c, i in ev.indexed:
@@ -398,6 +411,11 @@ def _second_pass(ev: _Evidence, target) -> None:
     for e, c in ev.within:
         if firsts.get(c) == "str":
             ev.add(e, "str", 2)
+    for a, b in ev.compared:          # count < min_count: of one kind
+        for x, y in ((a, b), (b, a)):
+            ky = firsts.get(y)
+            if ky in ("int", "str", "float") and firsts.get(x) is None:
+                ev.add(x, ky, 1.5)
     k = kind_of_value(target) if target is not _NO_TARGET else None
     for n in ev.returned:
         if k and k != "none":

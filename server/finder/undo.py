@@ -6,8 +6,8 @@ blocks.inverses undoes one transformation of one argument from the target alone.
   values (`expandtabs` undone into tabs, `popitem` drains keys last first), the target's
   words reordered or cut (`' '.join(reversed(s.split()))`), its halves around a separator
   swapped (`partition`), split back at a code constant (`sep.join`), a repeated target's
-  period (`(s + sep) * n`), pairs of a list joined back (`for e in d: e[0], e[1]`), the
-  keys of a dict the function added to;
+  period (`(s + sep) * n`), a container written out read back, pairs of a list joined
+  back (`for e in d: e[0], e[1]`), the keys of a dict the function added to;
 - `joint(t, arity)`: whole argument lists where the target is the arguments put together:
   a string cut in two (`a + b`), a dict or list with the element the function inserted
   taken out and given as the other arguments (`d[k] = v`, `d[k].append(v)`).
@@ -15,6 +15,7 @@ blocks.inverses undoes one transformation of one argument from the target alone.
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from .mutate import hashable
@@ -78,10 +79,30 @@ def _str_more(t: str, b) -> list:
                 out += [c + glue + a, c.strip() + glue + a.strip()]
             at, hits = t.find(sep, at + 1), hits + 1
     out += _split_back(t, b.code_strs)
+    out += _written(t)
     for s in (t, t[::-1]):
         p = _period(s)
         if p:
             out += [p, p[::-1]]
+    return out
+
+
+def _written(t: str) -> list:
+    """A target that is a container written out (`str(d).replace(' ', '')`): the value
+    read back, its keys, its values, and its values flattened."""
+    if t[:1] not in ("[", "{", "(") or len(t) > 400:
+        return []
+    try:
+        v = ast.literal_eval(t)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return []
+    out: list[Any] = [v]
+    items = list(v.values()) if isinstance(v, dict) else list(v) if \
+        isinstance(v, (list, tuple, set)) else []
+    if isinstance(v, dict):
+        out += [list(v), items]
+    if items and all(isinstance(x, (list, tuple)) for x in items):
+        out += [[y for x in items for y in x]]
     return out
 
 
@@ -114,6 +135,9 @@ def more(t, b) -> list:
             # keys drained by popitem (last first), and positions as values
             out += [dict.fromkeys(seq[::-1], 0), {x: i for i, x in enumerate(seq)},
                     {x: i for i, x in enumerate(seq[::-1])}]
+        if len(seq) > 1 and all(isinstance(x, tuple) and len(x) == 2 and hashable(x[0])
+                                for x in seq):      # items, then what the function added
+            out += [dict(seq[:k]) for k in range(len(seq) - 1, 0, -1)][:8]
         if len(seq) >= 2 and all(isinstance(x, str) for x in seq):
             for w in (2, 3):
                 if len(seq) % w == 0:

@@ -87,7 +87,18 @@ def signed(messages):
     return ". ".join(out)
 
 
+def tally(xs):
+    return str({x: xs.count(x) for x in xs}).replace(" ", "")
+
+
+def doubled_items(data):
+    items = list(data.items())
+    return items + [(x, None) for x in items[::-1]]
+
+
 @pytest.mark.parametrize("fn,target", [
+    (doubled_items, [(2, 10), (3, 1), ((3, 1), None), ((2, 10), None)]),  # items, then more
+    (tally, "{3:1,1:1}"),                              # a container written out, read back
     (signed, "Ann;Bo;+;3;5"),                          # split back, the added chars cut
     (untab, "\n        z   d\ng\n            e"),      # expandtabs undone into tabs
     (swap_words, "three two one"),                     # words reordered
@@ -198,3 +209,9 @@ def test_a_dict_indexed_by_its_own_loop_gets_sequence_values():
            "        best = max(best, len(d1[k]) + len(d2.get(k, [])))\n    return best\n")
     ps = {p.name: p for p in ty.infer(ast.parse(src), "f")}
     assert ps["d1"].kinds[0] == "dict" and ps["d1"].value == "list"
+
+
+def test_a_name_compared_with_a_local_count_is_an_int():
+    src = ("def f(text, char, least):\n    count = text.count(char)\n"
+           "    if count < least:\n        return text.swapcase()\n    return text\n")
+    assert {p.name: p for p in ty.infer(ast.parse(src), "f")}["least"].kinds[0] == "int"
