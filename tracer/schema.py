@@ -117,6 +117,9 @@ class RunRequest:
     memory_mb: int = 1024            # address-space limit of the child
     output_bytes: int = 65_536       # captured stdout+stderr of user code
     expected: str | None = None      # optional Python source of a value to compare the result with
+    record: bool = True              # False: the call runs untraced (no events, no step cap; the
+    #                                  timeout still stops it): for callers that want only the
+    #                                  result and output, e.g. the input finder's batches
 
 
 @dataclass

@@ -5,9 +5,12 @@
     res.found[0].args      # "'hello'", simplest first; .stage says how it was found
 
 Modules: types (argument types from how parameters are used), blocks (building blocks and
-inverse guesses), batch (many candidates per sandbox run), search (the stages, shrinking,
-proof), solvers (Hypothesis and CrossHair in a locked-down process), mutate (the value
-mutations of the first finder, still used by the search stage and by `search`).
+inverse guesses), undo (inverse guesses that read the code or split the target among the
+arguments), batch (many candidates per sandbox run), hangs (what a looping candidate may
+cost, which values to put aside), edits (the search's edits and repairs), search (the
+stages, shrinking, proof), solvers (Hypothesis and CrossHair in a locked-down process),
+mutate (the value mutations of the first finder, still used by the search stage and by
+`search`).
 """
 
 from .batch import Outcome, Problem, run_batch, sandbox_runner

@@ -20,6 +20,10 @@ from typing import Awaitable, Callable
 from tracecot.tracer.schema import RunRequest, Trace
 
 DRIVER = "__tracecot_probe__"
+# A candidate that grows a value without end (s.replace('', s) in a loop) does it inside
+# single C calls the CPU timer cannot stop; a smaller memory limit ends it sooner
+# (MemoryError, and the batch goes on). Answers are proven with the default limit.
+BATCH_MEMORY_MB = 256
 _MARK = "\x00TC"
 _REPR_LIMIT = 300
 
@@ -32,6 +36,8 @@ _DRIVER_SRC = '''
 def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
     import signal
     import sys
+    import time
+    cpu = time.thread_time
     real = sys.stdout
 
     class Slow(BaseException):
@@ -57,6 +63,7 @@ def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
     for i, c in enumerate(cands):
         sys.stdout = sys.stderr = quiet
         kind = "r"
+        t0 = cpu()
         try:
             if per:     # CPU seconds, re-armed: a loop that swallows it is stopped again
                 signal.setitimer(signal.ITIMER_VIRTUAL, per, per / 4)
@@ -71,6 +78,12 @@ def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
             kind, r = "x", "RecursionError"
         except Exception as e:
             kind, r = "x", type(e).__name__
+            if type(e) is KeyError and e.args:     # the key it wanted (search: repairs)
+                try:
+                    r = "KeyError:" + repr(e.args[0])[:80]
+                except Exception:
+                    pass
+        took = cpu() - t0
         eq = 0
         text = r
         if kind == "r":
@@ -94,8 +107,8 @@ def __tracecot_probe__(callee_src, cands, target_src, per=0.0):
                     same = False
                 eq = 2 if same else 0
         sys.stdout = real
-        real.write("%s%d\\t%s\\t%d\\t%s\\n" % ("\\x00TC", i, kind,
-                                              eq, text[:300].replace("\\n", "\\\\n")))
+        real.write("%s%d\\t%s\\t%d\\t%.6f\\t%s\\n" % ("\\x00TC", i, kind, eq, took,
+                                                    text[:300].replace("\\n", "\\\\n")))
     return len(cands)
 '''
 
@@ -109,6 +122,7 @@ class Outcome:
     equal: bool = False
     lookalike: bool = False     # repr equal to the target's but `==` False
     text: str = ""              # repr of the result, or the exception's type name
+    cpu: float = 0.0            # CPU seconds the call took (in the traced child)
 
 
 RunRequestFn = Callable[[RunRequest], Awaitable[Trace]]
@@ -131,7 +145,8 @@ def batch_request(problem: Problem, cands: list[str], timeout: float,
     return RunRequest(function=DRIVER,
                       args=f"{callee!r}, {cands!r}, {problem.target!r}, {per!r}",
                       source=problem.source.rstrip() + "\n" + _DRIVER_SRC, path=problem.path,
-                      timeout=timeout, max_steps=max_steps, max_events=1,
+                      timeout=timeout, max_steps=max_steps, max_events=1, record=False,
+                      memory_mb=BATCH_MEMORY_MB,
                       output_bytes=(_REPR_LIMIT + 40) * len(cands) + 4096)
 
 
@@ -140,12 +155,17 @@ def parse_lines(stdout: str, cands: list[str]) -> dict[int, Outcome]:
     for line in stdout.split("\n"):
         if not line.startswith(_MARK):
             continue
-        parts = line[len(_MARK):].split("\t", 3)
-        if len(parts) != 4 or not parts[0].isdigit():
+        parts = line[len(_MARK):].split("\t", 4)
+        if len(parts) != 5 or not parts[0].isdigit():
             continue
         i = int(parts[0])
+        try:
+            took = float(parts[3])
+        except ValueError:
+            continue
         if 0 <= i < len(cands) and i not in out:
-            out[i] = Outcome(cands[i], parts[1], parts[2] == "1", parts[2] == "2", parts[3])
+            out[i] = Outcome(cands[i], parts[1], parts[2] == "1", parts[2] == "2", parts[4],
+                             took)
     return out
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .mutate import hashable, sorted_or
+from .undo import PREDICATE_CHARS
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Blocks:
     lists: list[list] = field(default_factory=list)
     dicts: list[dict] = field(default_factory=list)
     code_strs: list[str] = field(default_factory=list)     # string constants of the code
+    methods: set[str] = field(default_factory=set)         # names of the methods it calls
 
 
 def _add(seq: list, v, limit: int = 60) -> None:
@@ -57,6 +59,8 @@ def _walk_value(v, b: Blocks, depth: int = 0) -> None:
         items = list(v)[:30]
         _add(b.lists, list(items))
         _add(b.ints, len(items))
+        if depth == 0:
+            _add(b.lists, list(range(len(items))))     # its positions (indices into an input)
         for x in items:
             _walk_value(x, b, depth + 1)
     elif isinstance(v, dict):
@@ -69,6 +73,8 @@ def _walk_value(v, b: Blocks, depth: int = 0) -> None:
 
 def from_code(tree: ast.AST, b: Blocks) -> None:
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            b.methods.add(node.func.attr)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in ("encode", "decode") and node.args:
             for name in ("utf-8", "ascii", "latin-1"):    # an encoding given as an argument
@@ -94,6 +100,8 @@ def blocks(tree: ast.AST, target) -> Blocks:
     b = Blocks()
     _walk_value(target, b)
     from_code(tree, b)
+    for m in sorted(b.methods & set(PREDICATE_CHARS)):
+        _add(b.strs, PREDICATE_CHARS[m], 100)
     for v in (0, 1, 2, 3, -1, 5, 10):
         _add(b.ints, v, 80)
     for s in ("a", "ab", "abc", " ", "", "x", "ba", "hello world", "A", "1", "aB1 ", "ü", "!",

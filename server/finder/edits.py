@@ -211,3 +211,27 @@ def diff_edits(args_src: str, reached: str, target: str, ops: int = 6) -> list[s
             if parse_args(c) is not None:
                 good.append(c)
     return good
+
+
+def repairs(args_src: str, error: str) -> list[str]:
+    """Where the call raised KeyError(k), the function said what it needs: each dict
+    argument given key k (a few values) or k as one of its values, each list given k."""
+    if not error.startswith("KeyError:"):
+        return []
+    key_src = error[len("KeyError:"):]
+    k = parse_target(key_src)
+    parsed = parse_args(args_src)
+    if parsed is None or (k is None and key_src != "None") or not hashable(k):
+        return []
+    pos, kw = parsed
+    out = []
+    for i, v in enumerate(pos):
+        if isinstance(v, dict):
+            variants: list = [{**v, k: x} for x in (0, 1, "", k)]
+            variants += [{**v, old: k} for old in list(v)[:3]]
+        elif isinstance(v, list):
+            variants = [v + [k]]
+        else:
+            continue
+        out += [format_args(pos[:i] + [w] + pos[i + 1:], kw) for w in variants]
+    return [c for c in dict.fromkeys(out) if c != args_src]

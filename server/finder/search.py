@@ -28,7 +28,9 @@ from tracecot.tracer.schema import RunRequest
 
 from . import blocks as blk
 from . import types as ty
-from .edits import diff_edits, edits, pieces_for
+from . import undo
+from .hangs import HangCap, LoopValues
+from .edits import diff_edits, edits, pieces_for, repairs
 from .batch import Outcome, Problem, RunRequestFn, run_batch
 from .mutate import (Found, candidates, closeness, format_args, hashable, parse_args,
                      parse_target)
@@ -95,6 +97,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         items: list[Any] | None = b.ints if elem == "int" else b.strs if elem == "str" else None
         vals: list = [[]]
         vals += b.lists
+        if elem in ("list", "tuple"):     # a list of lists: of the target's pieces
+            items = [[], *b.lists[:4], *[[x] for x in b.strs[:4]], b.strs[:3]]
         if items is None:
             items = [*b.ints[:6], *b.strs[:6]]
         vals += [[x] for x in items[:8]] + [list(items[:n]) for n in (2, 3, 4, 5)]
@@ -109,6 +113,8 @@ def _values(kind: str, p: ty.Param, b: blk.Blocks, target) -> list:
         vals = [{}] + b.dicts
         ks = b.strs[:6] if p.key != "int" else b.ints[:6]
         vs = b.ints[:6] if p.value != "str" else b.strs[:6]
+        if p.value in ("list", "tuple"):      # values that are sequences: of the known lengths
+            vs = [[0] * n for n in b.ints[:6] if 0 <= n <= 40] + b.lists[:3]
         vals += [{k: v} for k in ks[:4] for v in vs[:3]]
         vals += [dict(zip(ks, vs, strict=False))]
         return vals
@@ -143,34 +149,84 @@ def _compositions(s: int, sizes: list[int]):
             yield (j,) + rest
 
 
+_SAME = {"tuple": "list", "set": "list"}
+
+
+def _fitting(values: list, p: ty.Param) -> list:
+    """The values of a kind the parameter's use allows first (its two likeliest kinds),
+    the others after, each group in its order: a guess of the wrong kind only raises."""
+    def kind(v) -> str | None:
+        k = ty.kind_of_value(v)
+        return _SAME.get(k, k) if k else None
+    likely = {_SAME.get(k, k) for k in p.kinds[:2]}
+    if not likely:
+        return values
+    return [v for v in values if kind(v) in likely] + \
+        [v for v in values if kind(v) not in likely]
+
+
+def _unique(values) -> list:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        key = repr(v)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def _interleave(*streams):
+    """Items from (weight, iterator) streams in turn, `weight` at a time from each, until
+    all run dry: a stage that is rarely right still gets tried early, a little."""
+    live = [(w, iter(s)) for w, s in streams]
+    while live:
+        for w, it in list(live):
+            for _ in range(w):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    live.remove((w, it))
+                    break
+
+
 def stage_candidates(tree: ast.AST, func: str, target_src: str, known: list[str]):
     """(stage, args source) pairs, lazily, in the order they should be tried."""
     t = parse_target(target_src)
     known_vals = [p[0] for p in map(parse_args, known) if p is not None]
-    params = ty.infer(tree, func, known_vals)
+    params = ty.infer(tree, func, known_vals, target=t)
     arity = len(params)
     b = blk.blocks(tree, t)
     for k in known:
         yield "known", k
     pools = [_pool(p, b, t) for p in params]
-    if arity >= 1 and t is not None:
-        inv = blk.inverses(t, b.code_strs)
-        if arity in (2, 3) and isinstance(t, (list, tuple)):
-            # the output is the input with one element inserted: (rest, index, element)
-            seq = list(t)
-            for j in range(min(len(seq), 12)):
-                rest = seq[:j] + seq[j + 1:]
-                shapes = ([[rest, j, seq[j]], [rest, seq[j], j]] if arity == 3
-                          else [[rest, seq[j]], [rest, j]])
-                for shape in shapes:
-                    yield "inverse", format_args(shape, {})
-        yield from (("inverse", format_args(c, {}))
-                    for c in _diagonal([inv] + pools[1:], 4000))
-        for i in range(1, arity):     # the target's pieces in other positions too
-            yield from (("inverse", format_args(c, {}))
-                        for c in _diagonal(pools[:i] + [inv[:8]] + pools[i + 1:], 300))
-    for combo in _diagonal(pools, 20_000):
-        yield "typed", format_args(combo, {})
+    typed = (("typed", format_args(c, {})) for c in _diagonal(pools, 20_000))
+    if arity == 0 or t is None:
+        yield from typed
+        return
+    # one from each list in turn: the guesses from the target alone and those reading the code
+    inv = _unique(x for pair in itertools.zip_longest(blk.inverses(t, b.code_strs),
+                                                       undo.more(t, b), fillvalue=_SKIP)
+                  for x in pair if x is not _SKIP)
+    if arity in (2, 3) and isinstance(t, (list, tuple)):
+        # the output is the input with one element inserted: (rest, index, element)
+        seq = list(t)
+        for j in range(min(len(seq), 12)):
+            rest = seq[:j] + seq[j + 1:]
+            shapes = ([[rest, j, seq[j]], [rest, seq[j], j]] if arity == 3
+                      else [[rest, seq[j]], [rest, j]])
+            for shape in shapes:
+                yield "inverse", format_args(shape, {})
+    for shape in undo.joint(t, arity):
+        yield "inverse", format_args(shape, {})
+    first = (("inverse", format_args(c, {}))
+             for c in _diagonal([_fitting(inv, params[0])] + pools[1:], 4000))
+    # the target's pieces in other positions too
+    others = [(1, (("inverse", format_args(c, {}))
+                   for c in _diagonal(pools[:i] + [_fitting(inv, params[i])[:8]]
+                                      + pools[i + 1:], 300)))
+              for i in range(1, arity)]
+    yield from _interleave((6, first), *others, (2, typed))
 
 
 # --------------------------------------------------------------------------- search
@@ -194,15 +250,17 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     except SyntaxError:
         res.elapsed = time.monotonic() - start
         return res
-    params = ty.infer(tree, problem.function)
-    res.arity = len(params)
     t = parse_target(problem.target)
+    params = ty.infer(tree, problem.function, target=t)
+    res.arity = len(params)
     pieces = pieces_for(blk.blocks(tree, t))
     stage_of: dict[str, str] = {}
     hits: dict[str, Outcome] = {}
     frontier: list = []
     tie = itertools.count()
     kinds_seen = {"r": 0, "x": 0, "hang": 0, "bad": 0}
+    cap = HangCap(slow_after)
+    loops = LoopValues()
     best: list[tuple[float, str, str]] = []
 
     model_set: set[str] = set()
@@ -213,33 +271,38 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
     gen = stage_candidates(tree, problem.function, problem.target, known)
 
     def next_batch(n: int) -> list[str]:
-        out: list[str] = []
+        out: list[str] = loops.aside[:max(1, n // 10)]    # a tenth from what was put aside
+        del loops.aside[:len(out)]
+
+        def take(args: str, stage: str) -> None:
+            stage_of[args] = stage
+            if not loops.holds_looping(args):
+                out.append(args)
         # from the mutation frontier once there is one: half, or three quarters once an
         # output came close to the target; the rest from the stages
         share = n * 3 // 4 if best and max(best)[0] > 0.75 else n // 2
         while frontier and len(out) < share:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
-                stage_of[args] = "search"
-                out.append(args)
+                take(args, "search")
         for stage, args in gen:
             if args in stage_of or len(args) > 2000:
                 continue
-            stage_of[args] = "model" if args in model_set else stage
-            out.append(args)
+            take(args, "model" if args in model_set else stage)
             if len(out) >= n:
                 break
         while frontier and len(out) < n:
             _, _, args = heapq.heappop(frontier)
             if args not in stage_of:
-                stage_of[args] = "search"
-                out.append(args)
+                take(args, "search")
         return out
 
     def absorb(outs: list[Outcome]) -> None:
+        loops.saw(outs)
         for o in outs:
             res.tried += 1
             kinds_seen[o.kind] = kinds_seen.get(o.kind, 0) + 1
+            cap.saw(o)
             st = stage_of.get(o.args, "search")
             res.stages[st] = res.stages.get(st, 0) + 1
             if o.equal:
@@ -254,6 +317,9 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                     heapq.heappop(best)
             elif o.kind == "x":
                 score = 0.05
+                for c in repairs(o.args, o.text):      # KeyError: the key it wanted
+                    if c not in stage_of:
+                        heapq.heappush(frontier, (-0.9, next(tie), c))
             else:
                 continue
             if len(frontier) < 20_000:
@@ -287,11 +353,12 @@ async def find(problem: Problem, run: RunRequestFn, budget: float = 2.0,
                 left = deadline - time.monotonic()
                 task = asyncio.ensure_future(run_batch(run, problem, cands,
                                                        timeout=max(0.2, min(1.0, left)),
-                                                       per=slow_after,
+                                                       per=cap.per(),
                                                        max_steps=steps))
                 pending[task] = cands
                 res.runs += 1
-                size = batch
+                # where many candidates loop, smaller batches: what they teach comes back sooner
+                size = batch if kinds_seen["hang"] * 10 <= res.tried else max(8, batch // 4)
             now = time.monotonic()
             if solver_task is None and solvers and not hits and params and \
                     now - start > solver_after * budget and deadline - now > 0.5:

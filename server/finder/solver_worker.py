@@ -18,6 +18,8 @@ import re
 import sys
 import tempfile
 
+NICE = 10
+
 
 def strategy(t: dict, st):
     """A Hypothesis strategy for a type descriptor {"kind", "elem", "key", "value"}."""
@@ -173,6 +175,9 @@ def _positional(text: str, names: list[str]) -> str | None:
 
 def main() -> int:
     solver = sys.argv[1] if len(sys.argv) > 1 else None
+    # Below the sandboxed batch runs in CPU priority: a solver proposes few answers, the
+    # batches many candidates; on a busy machine it gets the CPU they leave (import included).
+    os.nice(NICE)
     from tracecot.tracer.running import guards  # noqa: F401  (imported while still allowed)
     if solver == "crosshair":      # imported before the request comes (a warm worker)
         import crosshair.core_and_libs  # noqa: F401 - loaded now, used by run_crosshair

@@ -130,6 +130,10 @@ class _Evidence(ast.NodeVisitor):
         self.score: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.loops: list[tuple[str, str]] = []      # (element name, container name)
         self.items_loops: list[tuple[str, str, str]] = []   # (key, value, dict name)
+        self.indexed: list[tuple[str, str]] = []    # (container, index) both names: c[i]
+        self.within: list[tuple[str, str]] = []     # (element, container) both names: e in c
+        self.compared: list[tuple[str, str]] = []   # both names: a < b, a == b
+        self.returned: set[str] = set()             # names returned as they are
 
     def add(self, name: str, kind: str, w: float = 1.0) -> None:
         self.score[name][kind] += w
@@ -193,6 +197,10 @@ class _Evidence(ast.NodeVisitor):
                         self.add(a, "int", 3)
             elif fname in ("len", "sorted", "reversed", "enumerate", "zip", "sum", "max",
                            "min", "any", "all", "list", "set", "tuple"):
+                for arg in node.args:      # len(d[k]): what d holds is a sequence
+                    held = self._name(arg.value) if isinstance(arg, ast.Subscript) else None
+                    if held:
+                        self.add(held + "[]", "list", 1.2)
                 for a in args:
                     if a:
                         self.add(a, "list", 1.2)
@@ -225,8 +233,7 @@ class _Evidence(ast.NodeVisitor):
                 self.add(n, "str", 1)
                 self.add(n, "list", 1)
                 for bound in (s.lower, s.upper, s.step):
-                    b = self._name(bound)
-                    if b:
+                    for b in _operands(bound):      # x[-n:], x[i:i + 1]
                         self.add(b, "int", 3)
             elif k == "str":
                 self.add(n, "dict", 4)
@@ -240,6 +247,19 @@ class _Evidence(ast.NodeVisitor):
                 i = self._name(s)
                 if i:
                     self.add(i, "int", 1)
+                    self.indexed.append((n, i))
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for t in node.targets:
+            if isinstance(t, ast.Subscript) and self._name(t.value):
+                self.add(t.value.id, "dict", 1)        # type: ignore[attr-defined]
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        n = self._name(node.value)
+        if n:
+            self.returned.add(n)
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
@@ -249,7 +269,10 @@ class _Evidence(ast.NodeVisitor):
                 continue
             k = _const_kind(other)
             if isinstance(node.op, ast.Mod) and side is node.left and k != "int":
-                self.add(n, "str", 1)
+                # `s % (a, b)` formats a str; `n % length`, a name on both sides, is an int
+                if k is None:
+                    self.add(n, "int", 1.5)
+                self.add(n, "str", 1 if k else 0.5)
             elif isinstance(node.op, (ast.Sub, ast.FloorDiv, ast.Div, ast.Pow, ast.BitAnd,
                                       ast.BitOr, ast.BitXor, ast.LShift, ast.RShift, ast.Mod)):
                 self.add(n, "int", 2)
@@ -264,6 +287,13 @@ class _Evidence(ast.NodeVisitor):
                 self.add(n, "str", 0.5)
         self.generic_visit(node)
 
+    def visit_Assign(self, node: ast.Assign) -> None:
+        n = self._name(node.targets[0]) if len(node.targets) == 1 else None
+        k = _const_kind(node.value) or _sized(node.value)
+        if n and k:          # count = text.count(c): a local whose kind others compare with
+            self.add(n, k if k != "bool" else "int", 1)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         n = self._name(node.target)
         k = _const_kind(node.value)
@@ -275,9 +305,15 @@ class _Evidence(ast.NodeVisitor):
         items = [node.left] + list(node.comparators)
         for i, op in enumerate(node.ops):
             a, b = items[i], items[i + 1]
+            na, nb = self._name(a), self._name(b)
+            if na and nb:
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    self.within.append((na, nb))
+                elif not isinstance(op, (ast.Is, ast.IsNot)):
+                    self.compared.append((na, nb))
             for side, other in ((a, b), (b, a)):
                 n = self._name(side)
-                k = _const_kind(other)
+                k = _const_kind(other) or _sized(other)
                 if not n or not k:
                     continue
                 if isinstance(op, (ast.In, ast.NotIn)):
@@ -334,12 +370,62 @@ class _Evidence(ast.NodeVisitor):
                     self.loops.append((target.id, inner))
 
 
+def _operands(node) -> list[str]:
+    """Names in an int expression: `n`, `-n`, `i + 1`."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.UnaryOp):
+        return _operands(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _operands(node.left) + _operands(node.right)
+    return []
+
+
+def _sized(node) -> str | None:
+    """`len(x)` and `x.count(y)` are ints (what is compared with them is one too)."""
+    if isinstance(node, ast.Call) and (
+            isinstance(node.func, ast.Name) and node.func.id == "len" or
+            isinstance(node.func, ast.Attribute) and node.func.attr in ("count", "find",
+                                                                         "index")):
+        return "int"
+    return None
+
+
 def _best(scores: dict[str, float]) -> str | None:
     return max(scores, key=lambda k: scores[k]) if scores else None
 
 
-def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Param]:
-    """Parameters of `func` (in order, `self` left out for methods) with ranked kinds."""
+_NO_TARGET = object()
+
+
+def _second_pass(ev: _Evidence, target) -> None:
+    """Evidence that needs the first pass's kinds: a container indexed by a str, or by the
+    names its loop gives, is a dict,
+    what is looked for `in` a str is a str, a name compared with one of a known kind has it
+    too; a name returned as it is has the target's kind."""
+    firsts = {n: _best(s) for n, s in list(ev.score.items())}
+    loops = set(ev.loops)
+    for c, i in ev.indexed:
+        if firsts.get(i) == "str" or (i, c) in loops:     # d[k] for k in d: a dict
+            ev.add(c, "dict", 4)
+    for e, c in ev.within:
+        if firsts.get(c) == "str":
+            ev.add(e, "str", 2)
+    for a, b in ev.compared:          # count < min_count: of one kind
+        for x, y in ((a, b), (b, a)):
+            ky = firsts.get(y)
+            if ky in ("int", "str", "float") and firsts.get(x) is None:
+                ev.add(x, ky, 1.5)
+    k = kind_of_value(target) if target is not _NO_TARGET else None
+    for n in ev.returned:
+        if k and k != "none":
+            ev.add(n, k, 3)
+
+
+def infer(tree: ast.AST, func: str, known: list[list] | None = None,
+          target=_NO_TARGET) -> list[Param]:
+    """Parameters of `func` (in order, `self` left out for methods) with ranked kinds;
+    `target`: the wanted output, when known (a parameter returned as it is has its kind)."""
     fn = find_function(tree, func)
     if fn is None:
         return []
@@ -347,6 +433,7 @@ def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Par
     ev = _Evidence({p.arg for p in ps})
     for stmt in fn.body:
         ev.visit(stmt)
+    _second_pass(ev, target)
     a = fn.args
     defaults = [None] * (len(ps) - len(a.defaults)) + list(a.defaults)
     defaults = defaults[-len(ps):] if ps else []
@@ -393,6 +480,8 @@ def infer(tree: ast.AST, func: str, known: list[list] | None = None) -> list[Par
             if cont == p.arg + ".v":
                 for k, w in ev.score.get(var, {}).items():
                     vs[k] += w
+        for k, w in ev.score.get(p.arg + "[]", {}).items():
+            vs[k] += w          # d[k].upper(): the values
         key, value = _best(ks), _best(vs)
         out.append(Param(p.arg, kinds_here, elem, key, value,
                          ast.unparse(d) if d is not None else None, dict(s)))

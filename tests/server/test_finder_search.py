@@ -109,6 +109,40 @@ def test_a_slow_candidate_is_stopped_alone_and_the_batch_goes_on(sandbox):
     assert time.monotonic() - t0 < 3.0      # not the batch's 5 s timeout
 
 
+def test_each_outcome_says_how_much_cpu_its_call_took(sandbox):
+    src = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "0"),
+                                 ["1", "3000000"], timeout=5.0))
+    assert [o.kind for o in outs] == ["r", "r"]
+    assert outs[0].cpu < 0.01 < outs[1].cpu
+
+
+def test_the_hang_cap_shrinks_where_calls_are_fast_and_not_where_they_are_slow():
+    from tracecot.server.finder.batch import Outcome
+    from tracecot.server.finder.hangs import HangCap
+    fast, slow = HangCap(0.1), HangCap(0.1)
+    assert fast.per() == 0.01            # nothing known yet: a tenth
+    for _ in range(5):
+        fast.saw(Outcome("1", "r", cpu=0.0001))
+    assert fast.per() == 0.01            # loops now cost 10 ms
+    for _ in range(10):
+        slow.saw(Outcome("1", "hang", text="slow"))
+    assert slow.per() == 0.1             # every call slow: each gets the full allowance
+    slow.saw(Outcome("1", "r", cpu=0.08))
+    assert slow.per() == 0.1
+
+
+def test_where_most_candidates_loop_forever_the_answer_is_still_reached(sandbox):
+    src = ("def grow(text, old, new):\n    while old in text:\n"
+           "        text = text.replace(old, new)\n    return text\n")
+    res = asyncio.run(find(Problem(src, "grow", "'a test string'"), sandbox_runner(sandbox),
+                           budget=4, solvers=False))
+    assert res.found, res.closest
+    tr = sandbox.run(RunRequest(function="grow", args=res.found[0].args, source=src,
+                                expected="'a test string'"))
+    assert tr.comparison.python_equal
+
+
 def test_user_output_cannot_forge_results(sandbox):
     src = "def f(x):\n    print('\\x00TC0\\tr\\t1\\tforged')\n    return x\n"
     outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "99"), ["1"]))
@@ -217,3 +251,38 @@ def test_the_solver_process_cannot_write_outside_its_folder(tmp_path):
     src = (f"def f(x: int):\n    open({str(target)!r}, 'w').write('x')\n    return 1\n")
     asyncio.run(solvers.run_solver("hypothesis", src, "f", "1", [{"kind": "int"}], 5.0))
     assert not target.exists()
+
+
+def test_a_key_error_tells_the_search_which_key_to_add(sandbox):
+    src = ("def tag(c, index, value):\n    c[index] = value\n    del c['message']\n"
+           "    return c\n")
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "tag", "{}"),
+                                 ["{}, 1, 2"]))
+    assert outs[0].kind == "x" and outs[0].text == "KeyError:'message'"
+    res = asyncio.run(find(Problem(src, "tag", "{1: 2, 3: 4, 8: 2}"), sandbox_runner(sandbox),
+                           budget=4, solvers=False))
+    assert res.found and "'message'" in res.found[0].args
+
+
+def test_values_that_only_ever_loop_are_put_aside():
+    from tracecot.server.finder.batch import Outcome
+    from tracecot.server.finder.hangs import LoopValues
+    lv = LoopValues()
+    lv.saw([Outcome("'text', 'x', 'y'", "r")])
+    assert not lv.holds_looping("'other', '', 'z'")       # nothing looped yet: not watched
+    lv.saw([Outcome(f"'text', '', {new}", "hang") for new in ("'a'", "'b'", "'c'")]
+           + [Outcome("'text', 'x', 'y'", "r")])
+    assert lv.holds_looping("'other', '', 'z'") and lv.aside == ["'other', '', 'z'"]
+    assert not lv.holds_looping("'text', 'q', 'z'")     # 'text' also finished: kept
+    lv.saw([Outcome("'other', '', 'z'", "r")])            # it finished after all: cleared
+    assert not lv.holds_looping("'more', '', 'w'")
+
+
+def test_a_candidate_that_fills_memory_ends_alone_and_the_batch_goes_on(sandbox):
+    src = "def f(s, new):\n    while '' in s:\n        s = s.replace('', new)\n    return s\n"
+    t0 = time.monotonic()
+    outs = asyncio.run(run_batch(sandbox_runner(sandbox), Problem(src, "f", "1"),
+                                 ["'ab', 'xxxxxxxxxxxxxxxx'", "1, 2", "'a', 'y'"], timeout=5.0,
+                                 per=0.01))
+    assert len(outs) == 3 and outs[1].kind == "x", outs
+    assert time.monotonic() - t0 < 3.0

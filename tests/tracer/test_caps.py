@@ -94,3 +94,28 @@ def test_a_long_print_is_an_excerpt_that_verify_text_does_not_take_for_the_whole
     tv = verify_text(SHOUT, "shout", "1", text, trace=trace)
     (excerpt,) = [s for s in tv.sentences if "more characters" in s.text]
     assert excerpt.verdict == "unchecked" and not tv.wrong
+
+
+LOOPY = '''\
+def loopy(n):
+    t = 0
+    for i in range(n):
+        t += i
+    print("done", t)
+    while n < 0:
+        pass
+    return t
+'''
+
+
+def test_an_unrecorded_run_returns_its_result_and_output_and_is_still_stopped(sandbox):
+    """record=False: no events and no step cap, the same result, output and comparison; a
+    loop that never ends is stopped by the timeout all the same."""
+    req = RunRequest(function="loopy", args="5000", source=LOOPY, record=False,
+                     max_steps=100, expected="12497500")
+    trace = sandbox.run(req)
+    assert trace.status == "returned" and trace.comparison.python_equal
+    assert trace.stdout == "done 12497500\n" and trace.steps == 0 and not trace.events
+    hung = sandbox.run(RunRequest(function="loopy", args="-1", source=LOOPY, record=False,
+                                  timeout=0.5))
+    assert hung.status == "error" and hung.error.kind == "timeout"

@@ -512,20 +512,31 @@ def _main(run: _Run, tmpdir: str) -> None:
                    hidden_names=hidden, for_targets=for_targets)
     run.rec = rec
     signals.resync = rec.resync
+    record = req.get("record", True) is not False
     backend = _backend_class()(rec, codes)
-    run.base["backend"] = backend.name
-    backend.install(_real_settrace)
+    run.base["backend"] = backend.name if record else "none"
+    if record:
+        backend.install(_real_settrace)
     if hasattr(sys, "monitoring"):
         _guard_monitoring()
-    run.backend = backend
+    run.backend = backend if record else None
+    # Unrecorded (record=False): no events and no step cap, the CPU guard and the fork
+    # server's hard deadline stop it, as they stop the untraced argument evaluation above.
+    guard = None if record else _CpuGuard(deadline, lambda: run.fail(
+        "timeout", f"stopped after {timeout:g} s (an unrecorded run)"))
     os.write(run.fd, b'{"phase":"call"}\n')   # lets the parent say where a timeout hit
     run.t0 = time.perf_counter()
     try:
-        result = func(*args, **kwargs)
+        if guard is None:
+            result = func(*args, **kwargs)
+        else:
+            with guard:
+                result = func(*args, **kwargs)
         exc = None
     except BaseException as e:  # noqa: BLE001 - the traced call's own exception is its outcome
         exc, result = e, None
-    backend.uninstall()
+    if record:
+        backend.uninstall()
     run.backend = None
     run.reserve = None
 

@@ -477,6 +477,8 @@ def _check_request(req) -> str | None:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or \
             not math.isfinite(timeout) or timeout <= 0:
         return f"timeout must be a positive number of seconds (got {timeout!r})"
+    if not isinstance(req.get("record", True), bool):
+        return "record must be true or false"
     for key in _INT_FIELDS:
         value = req.get(key, _DEFAULTS[key])
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
