@@ -187,7 +187,7 @@ def pick_dtype(device: str, dtype: str | None = None):
     """float32 unless the hardware runs bfloat16 natively (CUDA, AVX512-BF16/AMX CPUs).
 
     oneDNN also "supports" bfloat16 on plain AVX-512 CPUs by converting, which is slower
-    than float32 there: `benchmarks/model_dtype.py` measured prefill 3.5x and decoding 1.7x
+    than float32 there: `benchmarks/model_dtype.py` measured prefill 3.2x and decoding 1.4x
     faster in float32 on this project's 2-core AVX-512 Xeon (no AVX512-BF16).
     """
     import torch

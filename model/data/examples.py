@@ -149,7 +149,7 @@ def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
     filter that kept nothing) is kept only when no other argument list gives a run: such
     outputs were 25.5 % of the output examples of a 3,000-program build, and a small model
     trained on them learns to answer `[]`."""
-    from tracecot.tracer import RunRequest, render
+    from tracecot.tracer import RunRequest
     limits = limits or Limits()
     out = Outcome()
     t0 = time.perf_counter()
@@ -165,11 +165,9 @@ def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
                              max_steps=c.max_steps, max_events=limits.max_events,
                              memory_mb=limits.memory_mb)
         trace = sandbox.run(request)
-        why = _unusable(trace, limits)
-        if why:
-            out.drops[why] += 1
+        output = _usable_output(trace, limits, out.drops)
+        if output is None:
             continue
-        output = render(trace.result)
         if output in UNINFORMATIVE:
             deferred.append((args, request, trace, output))
             continue
@@ -183,23 +181,29 @@ def process(c: Candidate, sandbox, limits: Limits | None = None) -> Outcome:
     return out
 
 
-def _unusable(trace, limits: Limits) -> str | None:
-    """Why this run cannot become an example, or None."""
+def _usable_output(trace, limits: Limits, drops: Counter) -> str | None:
+    """The run's output as a literal when the run can become examples, else None (the
+    reason counted in `drops`)."""
     from tracecot.tracer import render
+    why, output = None, None
     if trace.status != "returned":
-        return _why_not(trace)
-    if trace.stdout or trace.stderr:
-        return "prints output"
-    if trace.truncated:
-        return "trace truncated"
-    output = render(trace.result)
-    if output == "None":
-        return "returns None"      # nothing to predict, nothing to invert
-    if len(output) > limits.max_output_chars:
-        return "output too long"
-    if not is_literal(output):
-        return "output is not a literal"
-    return None
+        why = _why_not(trace)
+    elif trace.stdout or trace.stderr:
+        why = "prints output"
+    elif trace.truncated:
+        why = "trace truncated"
+    else:
+        output = render(trace.result)
+        if output == "None":
+            why = "returns None"      # nothing to predict, nothing to invert
+        elif len(output) > limits.max_output_chars:
+            why = "output too long"
+        elif not is_literal(output):
+            why = "output is not a literal"
+    if why:
+        drops[why] += 1
+        return None
+    return output
 
 
 def _keep(c: Candidate, sandbox, args: str, request, trace, output: str, out: Outcome) -> None:
